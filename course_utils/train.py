@@ -1,0 +1,171 @@
+"""One training loop for every model, with a progress bar and a per-epoch history."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from course_utils.data import iterate_batches
+from course_utils.losses import Objective, autoencoder_objective
+
+#: Evaluation needs no gradients, so it can take far bigger batches than training.
+EVAL_BATCH_SIZE = 1024
+
+
+@dataclass
+class History:
+    """Per-epoch mean of every loss part, for training and validation, and epoch times."""
+
+    train: dict[str, list[float]] = field(default_factory=dict)
+    val: dict[str, list[float]] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs were recorded."""
+        return len(self.seconds)
+
+    def last(self, part: str = "total", split: str = "val") -> float:
+        """The final epoch's value of one loss part (``split`` is 'train' or 'val')."""
+        record = getattr(self, split)
+        if part not in record or not record[part]:
+            raise KeyError(f"No {split} values for {part!r}; recorded parts: {sorted(record)}.")
+        return record[part][-1]
+
+    def to_dict(self) -> dict:
+        """A plain dict, safe for ``torch.save(..., weights_only)`` round trips."""
+        return {"train": self.train, "val": self.val, "seconds": self.seconds}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> History:
+        """Rebuild a History saved with ``to_dict``."""
+        return cls(dict(state["train"]), dict(state["val"]), list(state["seconds"]))
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    """The device the model's parameters live on."""
+    return next(model.parameters()).device
+
+
+def _check_images(images: torch.Tensor, what: str) -> None:
+    """Raise a clear error unless ``images`` is a non-empty ``(N, C, H, W)`` float tensor."""
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(
+            f"{what} must be a tensor of images such as splits.train.images, got {type(images).__name__}."
+        )
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"{what} must have shape (N, 1, 28, 28) with N > 0, got {tuple(images.shape)}.")
+    if not images.is_floating_point():
+        raise ValueError(f"{what} must be float pixels in [0, 1], got dtype {images.dtype}.")
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    objective: Objective | None = None,
+    batch_size: int = EVAL_BATCH_SIZE,
+) -> dict[str, float]:
+    """Mean of each loss part over ``images``, weighted by batch size, in eval mode."""
+    _check_images(images, "images")
+    objective = objective or autoencoder_objective()
+    was_training = model.training
+    model.eval()
+    device = _model_device(model)
+    sums: dict[str, float] = {}
+    for batch in iterate_batches(images.to(device), batch_size):
+        for part, value in objective(model, batch).items():
+            sums[part] = sums.get(part, 0.0) + float(value) * len(batch)
+    model.train(was_training)
+    return {part: total / len(images) for part, total in sums.items()}
+
+
+def fit(
+    model: nn.Module,
+    train_images: torch.Tensor,
+    val_images: torch.Tensor | None = None,
+    *,
+    epochs: int,
+    objective: Objective | None = None,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+    progress: bool = True,
+) -> History:
+    """Train with Adam on batches sliced from one tensor; log every loss part per epoch."""
+    _check_images(train_images, "train_images")
+    if val_images is not None:
+        _check_images(val_images, "val_images")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}.")
+    objective = objective or autoencoder_objective()
+    device = _model_device(model)
+    # The whole dataset moves to the model's device once, not one batch at a time.
+    train_images = train_images.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    shuffler = torch.Generator().manual_seed(seed)
+    history = History()
+    steps = math.ceil(len(train_images) / batch_size)
+    bar = tqdm(total=epochs * steps, desc="training", unit="batch", disable=not progress, leave=False)
+    for epoch in range(epochs):
+        model.train()
+        started = time.perf_counter()
+        sums: dict[str, torch.Tensor] = {}
+        for batch in iterate_batches(train_images, batch_size, shuffle=True, generator=shuffler):
+            parts = objective(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            parts["total"].backward()
+            optimizer.step()
+            for part, value in parts.items():  # accumulate on-device: no sync per step
+                sums[part] = sums.get(part, 0.0) + value.detach() * len(batch)
+            bar.update(1)
+        for part, total in sums.items():
+            history.train.setdefault(part, []).append(float(total) / len(train_images))
+        if val_images is not None:
+            for part, value in evaluate(model, val_images, objective).items():
+                history.val.setdefault(part, []).append(value)
+        history.seconds.append(time.perf_counter() - started)
+        shown = history.val if val_images is not None else history.train
+        bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{shown['total'][-1]:.4f}")
+    bar.close()
+    if progress:
+        summary = f"val loss {history.last():.4f}" if val_images is not None else (
+            f"train loss {history.last(split='train'):.4f}"
+        )
+        print(f"trained {epochs} epoch(s) in {sum(history.seconds):.1f} s; {summary}")
+    model.eval()
+    return history
+
+
+@torch.inference_mode()
+def encode_all(model: nn.Module, images: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
+    """Codes of every image, on the CPU (for a VAE: the mean code)."""
+    _check_images(images, "images")
+    model.eval()
+    device = _model_device(model)
+    return torch.cat([model.encode(b.to(device)).cpu() for b in iterate_batches(images, batch_size)])
+
+
+@torch.inference_mode()
+def reconstruct_all(model: nn.Module, images: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
+    """Reconstructions of every image, on the CPU (for a VAE: decoded from the mean code)."""
+    _check_images(images, "images")
+    model.eval()
+    device = _model_device(model)
+    return torch.cat([model.decode(model.encode(b.to(device))).cpu() for b in iterate_batches(images, batch_size)])
+
+
+@torch.inference_mode()
+def decode_all(model: nn.Module, codes: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
+    """Decode a batch of latent codes to images on the CPU."""
+    model.eval()
+    device = _model_device(model)
+    codes = torch.as_tensor(codes, dtype=torch.float32)
+    return torch.cat([model.decode(c.to(device)).cpu() for c in iterate_batches(codes, batch_size)])
