@@ -85,8 +85,15 @@ def show_images(images: torch.Tensor | np.ndarray, ncols: int = 10, title: str |
     return fig
 
 
-def plot_loss_curves(history: History, parts: Sequence[str] = ("total",), title: str = "Loss per epoch") -> Figure:
-    """Training and validation curves of the chosen loss parts against the epoch."""
+def plot_loss_curves(
+    history: History | Sequence[float], parts: Sequence[str] = ("total",), title: str = "Loss per epoch"
+) -> Figure:
+    """Training and validation curves of the chosen loss parts against the epoch.
+
+    A plain list of per-epoch losses (such as ``NumpyAutoencoder.fit`` returns) also works.
+    """
+    if not isinstance(history, History):
+        history = History(train={"total": [float(v) for v in history]}, seconds=[0.0] * len(history))
     if history.epochs == 0:
         raise ValueError("This history has no epochs yet: train the model with fit(...) first.")
     fig, ax = plt.subplots(figsize=(5.5, 3.5))

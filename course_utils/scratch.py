@@ -162,3 +162,19 @@ class NumpyAutoencoder:
                 self.step(x[order[start : start + batch_size]], lr)
             losses.append(self.loss(x))
         return losses
+
+
+def autograd_gradients(model: NumpyAutoencoder, x: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+    """The same loss and gradients as ``model.gradients``, computed by PyTorch's autograd instead."""
+    import torch
+
+    weights = [torch.tensor(W, dtype=torch.float64, requires_grad=True) for W in model.weights]
+    biases = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in model.biases]
+    inputs = torch.tensor(np.asarray(x, dtype=float))
+    h = inputs
+    for W, b, act in zip(weights, biases, model.activations):
+        a = h @ W + b
+        h = torch.relu(a) if act == "relu" else torch.sigmoid(a) if act == "sigmoid" else a
+    loss = ((h - inputs) ** 2).mean()
+    loss.backward()
+    return float(loss.detach()), [W.grad.numpy() for W in weights], [b.grad.numpy() for b in biases]

@@ -1,0 +1,107 @@
+"""checkpoints: train once then load, atomic writes, and retraining on a bad file."""
+
+import pytest
+import torch
+
+from course_utils import checkpoints, models, train
+
+
+class Trainer:
+    """A stand-in training function that counts its calls and can fail on demand."""
+
+    def __init__(self, fail: bool = False):
+        self.calls, self.fail = 0, fail
+
+    def __call__(self, model):
+        self.calls += 1
+        if self.fail:
+            raise KeyboardInterrupt("training interrupted")
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(1.0)
+        return train.History(train={"total": [1.0]}, val={}, seconds=[0.1])
+
+
+def _build():
+    torch.manual_seed(0)
+    return models.MLPAutoencoder(2, hidden=(8,))
+
+
+def test_trains_when_missing_and_loads_when_present(tmp_path):
+    trainer = Trainer()
+    first, _ = checkpoints.load_or_train("m", _build, trainer, {"a": 1}, directory=tmp_path)
+    second, history = checkpoints.load_or_train("m", _build, trainer, {"a": 1}, directory=tmp_path)
+    assert trainer.calls == 1
+    assert history.train["total"] == [1.0]
+    for p, q in zip(first.parameters(), second.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_changed_settings_retrain_with_a_warning(tmp_path):
+    trainer = Trainer()
+    checkpoints.load_or_train("m", _build, trainer, {"epochs": 1}, directory=tmp_path)
+    with pytest.warns(UserWarning, match="retraining"):
+        checkpoints.load_or_train("m", _build, trainer, {"epochs": 2}, directory=tmp_path)
+    assert trainer.calls == 2
+
+
+def test_corrupt_file_is_retrained_not_a_crash(tmp_path):
+    trainer = Trainer()
+    path = checkpoints.checkpoint_path("m", tmp_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a checkpoint")
+    with pytest.warns(UserWarning, match="retraining"):
+        model, _ = checkpoints.load_or_train("m", _build, trainer, {}, directory=tmp_path)
+    assert trainer.calls == 1
+    assert torch.load(path, weights_only=True)["format_version"] == checkpoints.FORMAT_VERSION
+
+
+def test_truncated_file_is_retrained(tmp_path):
+    trainer = Trainer()
+    checkpoints.load_or_train("m", _build, trainer, {}, directory=tmp_path)
+    path = checkpoints.checkpoint_path("m", tmp_path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.warns(UserWarning):
+        checkpoints.load_or_train("m", _build, trainer, {}, directory=tmp_path)
+    assert trainer.calls == 2
+
+
+def test_interrupted_training_leaves_no_file(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        checkpoints.load_or_train("m", _build, Trainer(fail=True), {}, directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    trainer = Trainer()
+    checkpoints.load_or_train("m", _build, trainer, {}, directory=tmp_path)
+    path = checkpoints.checkpoint_path("m", tmp_path)
+    good = path.read_bytes()
+
+    def crash_mid_write(obj, stream, *args, **kwargs):
+        stream.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoints.torch, "save", crash_mid_write)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoints.save_checkpoint(path, _build(), train.History(), {})
+    assert path.read_bytes() == good  # the old file is untouched
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # and no temp file is left
+
+
+def test_fast_mode_uses_its_own_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert checkpoints.checkpoint_path("m", tmp_path).name == "m-fast.pt"
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert checkpoints.checkpoint_path("m", tmp_path).name == "m.pt"
+
+
+@pytest.mark.parametrize("name", ["", "../escape", ".hidden", "a/b"])
+def test_bad_names_are_refused(name, tmp_path):
+    with pytest.raises(ValueError, match="plain file stems"):
+        checkpoints.checkpoint_path(name, tmp_path)
+
+
+def test_train_must_return_a_history(tmp_path):
+    with pytest.raises(TypeError, match="History"):
+        checkpoints.load_or_train("m", _build, lambda model: None, {}, directory=tmp_path)

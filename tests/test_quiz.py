@@ -1,0 +1,94 @@
+"""quiz: right, wrong and malformed answers, unknown ids, hidden answers, every bank loads."""
+
+import json
+
+import pytest
+
+from course_utils import quiz
+from course_utils.quiz import Question, Quiz, encode_key
+
+
+@pytest.fixture
+def small_quiz():
+    return Quiz("Test quiz", [
+        Question("q1", "choice", "Pick b", encode_key("b", "because b"), {"a": "A", "b": "B", "c": "C"}),
+        Question("q2", "truefalse", "Is it true?", encode_key(True, "it is")),
+        Question("q3", "number", "How many?", encode_key(392, "784 / 2", 0.5)),
+    ])
+
+
+def test_right_answers_are_marked_right_with_the_explanation(small_quiz):
+    feedback = small_quiz.check("q1", "b")
+    assert feedback.correct is True and "because b" in feedback.message
+    assert small_quiz.check("q2", True).correct
+    assert small_quiz.check("q2", "yes").correct
+    assert small_quiz.check("q3", "392.3").correct
+    assert small_quiz.score() == "score 3/3, 3 answered"
+
+
+def test_wrong_answers_are_marked_wrong_without_giving_the_answer_away(small_quiz):
+    feedback = small_quiz.check("q1", "a")
+    assert feedback.correct is False and "because b" not in feedback.message
+    assert small_quiz.check("q3", 400).correct is False
+    assert small_quiz.check("q2", "false").correct is False
+
+
+def test_a_retry_replaces_the_earlier_mark(small_quiz):
+    small_quiz.check("q1", "a")
+    small_quiz.check("q1", "B")
+    assert small_quiz.score().startswith("score 1/3")
+
+
+@pytest.mark.parametrize("qid, answer, hint", [
+    ("q1", "z", "not an option"),
+    ("q1", "", "No answer"),
+    ("q2", "maybe", "True or False"),
+    ("q3", "many", "not a number"),
+    ("q3", None, "No answer"),
+])
+def test_malformed_answers_get_a_hint_and_no_mark(small_quiz, qid, answer, hint):
+    feedback = small_quiz.check(qid, answer)
+    assert feedback.correct is None and hint in feedback.message
+    assert qid not in small_quiz.results
+
+
+def test_unknown_question_lists_the_valid_ids(small_quiz):
+    with pytest.raises(KeyError, match="q1, q2, q3"):
+        small_quiz.check("q9", "a")
+
+
+def test_text_and_html_show_questions_but_html_folds_the_answers(small_quiz):
+    text = small_quiz.as_text()
+    assert "Pick b" in text and "because b" not in text and 'quiz.check("q1", "b")' in text
+    assert "<details>" in small_quiz.as_html()
+
+
+def test_widget_click_gives_feedback(small_quiz):
+    box = small_quiz.widget()
+    radios = [c for c in box.children if c.__class__.__name__ == "RadioButtons"]
+    buttons = [c for c in box.children if c.__class__.__name__ == "Button"]
+    radios[0].value = "b"
+    buttons[0].click()
+    feedback = box.children[box.children.index(buttons[0]) + 1]
+    assert "Right!" in feedback.value
+
+
+def test_unknown_quiz_lists_the_available_ones():
+    with pytest.raises(FileNotFoundError, match="Available quizzes"):
+        Quiz.load("99_nope")
+
+
+def test_bad_question_kind_is_refused():
+    with pytest.raises(ValueError, match="kind"):
+        Question("q1", "essay", "Write", encode_key("x", "y"))
+
+
+@pytest.mark.parametrize("bank", sorted(quiz.BANK_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_every_bank_loads_and_hides_its_answers(bank):
+    loaded = Quiz.load(bank.stem)
+    assert len(loaded.questions) >= 5
+    raw = bank.read_text()
+    for question in json.loads(raw)["questions"]:
+        answer = quiz._decode_key(question["key"])
+        assert answer["why"] not in raw  # explanations (which state the answer) are encoded
+        assert loaded.check(question["id"], answer["answer"]).correct

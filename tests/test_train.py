@@ -1,0 +1,65 @@
+"""train: the loss falls, the history is recorded, bad arguments are refused."""
+
+import pytest
+import torch
+
+from course_utils import losses, models, train
+
+
+@pytest.fixture
+def images():
+    torch.manual_seed(0)
+    # Structured images (blurred blobs) so an autoencoder has something to learn.
+    base = torch.zeros(256, 1, 28, 28)
+    for i in range(256):
+        r, c = 4 + (i * 7) % 18, 4 + (i * 11) % 18
+        base[i, 0, r : r + 6, c : c + 6] = 1.0
+    return base
+
+
+def test_loss_falls_over_a_few_epochs(images):
+    torch.manual_seed(0)
+    model = models.ConvAutoencoder(8)
+    before = train.evaluate(model, images)["total"]
+    history = train.fit(model, images, images[:64], epochs=3, batch_size=32, progress=False)
+    assert history.epochs == 3
+    assert history.train["total"][-1] < history.train["total"][0]
+    assert history.last() < before
+
+
+def test_vae_history_keeps_every_part(images):
+    torch.manual_seed(0)
+    history = train.fit(models.ConvVAE(2), images, images[:32], epochs=2, batch_size=64,
+                        objective=losses.vae_objective(1.0), progress=False)
+    assert set(history.train) == set(history.val) == {"recon", "kl", "total"}
+    assert len(history.val["kl"]) == 2
+
+
+def test_history_round_trips_through_a_dict():
+    history = train.History(train={"total": [2.0, 1.0]}, val={"total": [2.5, 1.5]}, seconds=[0.1, 0.1])
+    assert train.History.from_dict(history.to_dict()) == history
+    with pytest.raises(KeyError, match="recorded parts"):
+        history.last("kl")
+
+
+def test_helpers_return_cpu_tensors_of_the_right_shape(images):
+    model = models.MLPAutoencoder(2)
+    assert train.encode_all(model, images).shape == (256, 2)
+    assert train.reconstruct_all(model, images[:10]).shape == (10, 1, 28, 28)
+    assert train.decode_all(model, torch.zeros(3, 2)).shape == (3, 1, 28, 28)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": 0}, "epochs"),
+    ({"epochs": 1, "lr": 0}, "lr"),
+])
+def test_bad_arguments_are_refused(images, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train.fit(models.MLPAutoencoder(2), images, **kwargs)
+
+
+def test_wrong_data_type_says_what_to_pass():
+    with pytest.raises(TypeError, match="splits.train.images"):
+        train.fit(models.MLPAutoencoder(2), [[0.0]], epochs=1)
+    with pytest.raises(ValueError, match="float pixels"):
+        train.fit(models.MLPAutoencoder(2), torch.zeros(4, 1, 28, 28, dtype=torch.uint8), epochs=1)
