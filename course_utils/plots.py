@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from course_utils import config
@@ -237,7 +238,7 @@ def plot_spiral_fit(
     left.set_title("Inputs, coloured by their code")
     right.scatter(points[:, 0], points[:, 1], s=6, c="lightgray", label="input")
     right.scatter(reconstructions[:, 0], reconstructions[:, 1], s=6, c="tab:orange", label="reconstruction")
-    right.plot(decoded_curve[:, 0], decoded_curve[:, 1], "k-", lw=1, label="decoder(z), z from 0 to 1")
+    right.plot(decoded_curve[:, 0], decoded_curve[:, 1], "k-", lw=1, label="decoder(z) over the codes' range")
     right.set_title("Reconstructions lie on the decoder's curve")
     right.legend(fontsize=8)
     for ax in (left, right):
@@ -256,8 +257,10 @@ def plot_error_map(
     grid = np.array([[x, y] for y in ys for x in xs])
     error = decode_error(grid).reshape(resolution, resolution)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    image = ax.imshow(error, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="magma")
-    fig.colorbar(image, ax=ax, label="squared reconstruction error")
+    # A log scale: errors near the data and far from it differ by orders of magnitude.
+    norm = LogNorm(vmin=max(float(error.min()), 1e-6), vmax=float(error.max()))
+    image = ax.imshow(error, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="magma", norm=norm)
+    fig.colorbar(image, ax=ax, label="squared reconstruction error (log scale)")
     ax.scatter(points[:, 0], points[:, 1], s=2, c="white", alpha=0.5)
     ax.set_title("Where the autoencoder reconstructs well")
     ax.set_aspect("equal")
