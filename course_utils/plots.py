@@ -193,7 +193,9 @@ def plot_latent_grid(
     return fig
 
 
-def code_ranges(codes: torch.Tensor | np.ndarray, quantile: float = 0.01) -> tuple[tuple[float, float], tuple[float, float]]:
+def code_ranges(
+    codes: torch.Tensor | np.ndarray, quantile: float = 0.01
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """The (low, high) range of each of two code axes, trimming the most extreme points."""
     points = _as_codes(codes)
     low, high = np.quantile(points, [quantile, 1 - quantile], axis=0)

@@ -1,8 +1,8 @@
 """environment.yml and pyproject.toml name the same dependencies, so they cannot drift apart."""
 
 import re
-import tomllib
 
+import tomllib
 import yaml
 
 from course_utils import config
@@ -34,7 +34,8 @@ def _environment() -> tuple[set[str], list[str]]:
 
 def test_environment_and_pyproject_name_the_same_packages():
     conda, _ = _environment()
-    assert conda == _pyproject(), f"only in environment.yml: {conda - _pyproject()}; only in pyproject: {_pyproject() - conda}"
+    pip = _pyproject()
+    assert conda == pip, f"only in environment.yml: {conda - pip}; only in pyproject.toml: {pip - conda}"
 
 
 def test_environment_installs_this_package_with_pip():
