@@ -355,3 +355,22 @@ def iterate_batches(
     else:
         for start in range(0, len(images), batch_size):
             yield images[start : start + batch_size]
+
+
+def add_patch(images: torch.Tensor, size: int = 8, seed: int = 0) -> torch.Tensor:
+    """A copy of ``images`` with a white ``size x size`` square stamped at a random place on each.
+
+    Used in lesson 3 as a made-up defect, the kind of odd image an anomaly detector should flag.
+    """
+    if images.ndim != 4:
+        raise ValueError(f"Expected a batch of images (N, C, H, W), got shape {tuple(images.shape)}.")
+    height, width = images.shape[-2:]
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= min(height, width):
+        raise ValueError(f"size must be an integer from 1 to {min(height, width)}, got {size!r}.")
+    generator = torch.Generator().manual_seed(seed)
+    tops = torch.randint(0, height - size + 1, (len(images),), generator=generator).tolist()
+    lefts = torch.randint(0, width - size + 1, (len(images),), generator=generator).tolist()
+    patched = images.clone()
+    for image, top, left in zip(patched, tops, lefts):
+        image[..., top : top + size, left : left + size] = 1.0
+    return patched

@@ -66,11 +66,29 @@ def nearest_distances(
     queries: torch.Tensor | np.ndarray, references: torch.Tensor | np.ndarray, chunk: int = 512
 ) -> np.ndarray:
     """Euclidean distance from each query to its nearest reference point (images are flattened)."""
-    q = torch.from_numpy(_flat(queries))
-    r = torch.from_numpy(_flat(references))
+    return _nearest(_flat(queries), _flat(references), chunk)[0]
+
+
+def _nearest(queries: np.ndarray, references: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(distance, index) of each query's nearest reference, computed a chunk of queries at a time."""
+    q, r = torch.from_numpy(queries), torch.from_numpy(references)
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"Queries have {q.shape[1]} dimensions but references have {r.shape[1]}.")
-    return torch.cat([torch.cdist(part, r).min(dim=1).values for part in q.split(chunk)]).numpy()
+    nearest = [torch.cdist(part, r).min(dim=1) for part in q.split(chunk)]
+    distances = torch.cat([n.values for n in nearest]).numpy()
+    return distances, torch.cat([n.indices for n in nearest]).numpy()
+
+
+def nearest_indices(
+    queries: torch.Tensor | np.ndarray, references: torch.Tensor | np.ndarray, chunk: int = 512
+) -> np.ndarray:
+    """Index of each query's nearest reference point, e.g. the garment hanging closest to a code."""
+    points = _numpy(queries).astype(np.float32)
+    if points.ndim == 1:  # one query, such as a single coordinate (z1, z2)
+        points = points[None]
+    if points.ndim < 2 or len(points) == 0:
+        raise ValueError(f"Expected queries of shape (N, D) or one point (D,), got {points.shape}.")
+    return _nearest(points.reshape(len(points), -1), _flat(references), chunk)[1]
 
 
 def centroid_distances(
@@ -90,3 +108,228 @@ def standard_normal_gap(codes: torch.Tensor | np.ndarray) -> float:
 
     points = _flat(codes)
     return float(max(stats.kstest(points[:, d], "norm").statistic for d in range(points.shape[1])))
+
+
+# --- lesson 3: separation, clustering, per-image errors, detection -----------------------------
+
+
+def _check_labels(features: np.ndarray, labels: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Labels as an array, checked against the points and for at least two classes."""
+    targets = _numpy(labels)
+    if len(features) != len(targets):
+        raise ValueError(f"{len(features)} points but {len(targets)} labels: they must match.")
+    if len(np.unique(targets)) < 2:
+        raise ValueError("All points have the same label: separation needs at least two classes.")
+    return targets
+
+
+def silhouette(points: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> float:
+    """Mean silhouette of the classes, in [-1, 1]: near 1 = tight, well-separated classes; near 0 = overlap."""
+    from sklearn.metrics import silhouette_score
+
+    features = _flat(points)
+    return float(silhouette_score(features, _check_labels(features, labels)))
+
+
+def cluster_agreement(
+    points: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, seed: int = 0
+) -> float:
+    """k-means with one cluster per class, scored by normalized mutual information with the labels (0 to 1)."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score
+
+    features = _flat(points)
+    targets = _check_labels(features, labels)
+    clusters = KMeans(n_clusters=len(np.unique(targets)), n_init=4, random_state=seed).fit_predict(features)
+    return float(normalized_mutual_info_score(targets, clusters))
+
+
+def per_image_mse(reconstructions: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of each image against its reconstruction: one number per image, shape (N,)."""
+    if reconstructions.shape != images.shape:
+        raise ValueError(
+            f"reconstructions {tuple(reconstructions.shape)} and images {tuple(images.shape)} must have "
+            "the same shape: compare each image with its own reconstruction."
+        )
+    if images.ndim < 2:
+        raise ValueError(f"Expected a batch of images (N, 1, 28, 28), got shape {tuple(images.shape)}.")
+    return (reconstructions.float() - images.float()).pow(2).flatten(1).mean(dim=1)
+
+
+def detection_auc(normal_scores: torch.Tensor | np.ndarray, odd_scores: torch.Tensor | np.ndarray) -> float:
+    """Area under the ROC curve: the chance that a random odd item scores higher than a random normal one."""
+    from sklearn.metrics import roc_auc_score
+
+    normal, odd = _numpy(normal_scores).ravel(), _numpy(odd_scores).ravel()
+    if len(normal) == 0 or len(odd) == 0:
+        raise ValueError("Both score lists need at least one value: pass scores of normal and of odd images.")
+    truth = np.r_[np.zeros(len(normal)), np.ones(len(odd))]
+    return float(roc_auc_score(truth, np.r_[normal, odd]))
+
+
+# --- lesson 1: the wardrobe's empty spots -------------------------------------------------------
+
+
+def _codes_2d(codes: torch.Tensor | np.ndarray, what: str) -> np.ndarray:
+    """2-D codes as a float32 array (N, 2), or a clear error naming the fix."""
+    points = _numpy(codes).astype(np.float32)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(
+            f"{what} needs 2-D codes of shape (N, 2), got {points.shape}: "
+            "encode the images with a model trained with latent_dim=2."
+        )
+    if len(points) < 3:
+        raise ValueError(f"{what} needs at least 3 codes to outline the wardrobe, got {len(points)}.")
+    return points
+
+
+def _check_grid_args(grid_size: int, quantile: float) -> None:
+    """Raise a clear error for a grid that is too coarse or a trimming quantile out of range."""
+    if not isinstance(grid_size, int) or isinstance(grid_size, bool) or grid_size < 2:
+        raise ValueError(f"grid_size must be an integer >= 2 (points per side), got {grid_size!r}.")
+    if not 0.0 <= quantile < 0.5:
+        raise ValueError(f"quantile must be in [0, 0.5) (0.01 trims the 1% most extreme codes), got {quantile!r}.")
+
+
+def hull_grid_points(codes: torch.Tensor | np.ndarray, grid_size: int = 40, quantile: float = 0.01) -> np.ndarray:
+    """Points of a regular grid that lie inside the wardrobe: the convex hull of the (trimmed) 2-D codes.
+
+    The grid spans ``plots.code_ranges(codes, quantile)``, the box that holds all but the most
+    extreme codes; points outside the outline of the codes in that box are dropped.
+    """
+    from scipy.spatial import ConvexHull, QhullError
+
+    from course_utils.plots import code_ranges, latent_grid_points
+
+    points = _codes_2d(codes, "hull_grid_points")
+    _check_grid_args(grid_size, quantile)
+    (x_low, x_high), (y_low, y_high) = code_ranges(points, quantile)
+    if not (x_low < x_high and y_low < y_high):
+        raise ValueError("The codes do not spread out in both directions, so they outline no area to search.")
+    keep = (points[:, 0] >= x_low) & (points[:, 0] <= x_high) & (points[:, 1] >= y_low) & (points[:, 1] <= y_high)
+    in_box = points[keep]
+    try:
+        hull = ConvexHull(in_box)
+    except (QhullError, ValueError) as error:
+        raise ValueError("The codes lie on a line, so they outline no area to search.") from error
+    grid = latent_grid_points((x_low, x_high), (y_low, y_high), grid_size)
+    # A point is inside a convex hull when it is on the inner side of every facet: n . p + c <= 0.
+    slack = 1e-6 * max(x_high - x_low, y_high - y_low)
+    inside = np.all(grid @ hull.equations[:, :2].T + hull.equations[:, 2] <= slack, axis=1)
+    if not inside.any():
+        raise ValueError(
+            f"No point of a {grid_size}x{grid_size} grid falls inside the codes' outline: raise grid_size."
+        )
+    return grid[inside]
+
+
+def find_empty_spots(
+    codes: torch.Tensor | np.ndarray, n_spots: int = 1, grid_size: int = 40, quantile: float = 0.01
+) -> tuple[np.ndarray, np.ndarray]:
+    """The emptiest places inside the wardrobe: grid points farthest from every code, farthest first.
+
+    Returns ``(spots, distances)``: spots ``(k, 2)`` and each one's distance to its nearest code.
+    Each spot lies outside the empty circle of the spots before it, so they are distinct gaps.
+    """
+    if not isinstance(n_spots, int) or isinstance(n_spots, bool) or n_spots < 1:
+        raise ValueError(f"n_spots must be a positive integer, got {n_spots!r}.")
+    points = _codes_2d(codes, "find_empty_spots")
+    grid = hull_grid_points(points, grid_size, quantile)
+    distances = _nearest(grid, points)[0]
+    spots: list[np.ndarray] = []
+    radii: list[float] = []
+    for i in np.argsort(-distances, kind="stable"):
+        if all(np.linalg.norm(grid[i] - spot) > radius for spot, radius in zip(spots, radii)):
+            spots.append(grid[i])
+            radii.append(float(distances[i]))
+            if len(spots) == n_spots:
+                break
+    return np.array(spots, dtype=np.float32).reshape(-1, 2), np.array(radii, dtype=np.float32)
+
+
+def empty_fraction(
+    codes: torch.Tensor | np.ndarray, radius: float, grid_size: int = 40, quantile: float = 0.01
+) -> float:
+    """The share of the wardrobe (grid points inside the codes' outline) farther than ``radius`` from every code."""
+    if not radius > 0:
+        raise ValueError(f"radius must be a positive distance, got {radius!r}.")
+    points = _codes_2d(codes, "empty_fraction")
+    grid = hull_grid_points(points, grid_size, quantile)
+    return float(np.mean(_nearest(grid, points)[0] > radius))
+
+
+def cycle_distances(model: torch.nn.Module, codes: torch.Tensor | np.ndarray) -> np.ndarray:
+    """How far each code moves when it is decoded and the result encoded again: ``|E(D(z)) - z|``.
+
+    A small distance means the encoder would hang the decoded garment back where it came from.
+    """
+    from course_utils.train import decode_all, encode_all
+
+    latent_dim = getattr(model, "latent_dim", None)
+    z = torch.as_tensor(_numpy(codes), dtype=torch.float32)
+    if z.ndim != 2 or (latent_dim is not None and z.shape[1] != latent_dim):
+        raise ValueError(
+            f"codes must have shape (N, {latent_dim or 'latent_dim'}) for this model, got {tuple(z.shape)}."
+        )
+    return (encode_all(model, decode_all(model, z)) - z).norm(dim=1).numpy()
+
+
+# --- lesson 4: how sharp an image is ------------------------------------------------------------
+
+
+def sharpness(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Edge energy of each image: the mean squared difference between neighbouring pixels, shape (N,).
+
+    Blurring lowers it and crisp strokes raise it, so it tells "sharper" from "softer" in numbers.
+    """
+    array = _numpy(images).astype(np.float32)
+    if array.ndim == 4 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 3 or min(array.shape[1:]) < 2:
+        raise ValueError(
+            f"Expected a batch of images (N, 1, H, W) or (N, H, W) with H, W >= 2, got {array.shape}: "
+            "a single image needs a batch axis, e.g. images[:1]."
+        )
+    across = np.diff(array, axis=2) ** 2  # left-right neighbours
+    down = np.diff(array, axis=1) ** 2  # top-bottom neighbours
+    return (across.mean(axis=(1, 2)) + down.mean(axis=(1, 2))) / 2
+
+
+def generation_scores(
+    samples: torch.Tensor | np.ndarray,
+    train_images: torch.Tensor | np.ndarray,
+    test_images: torch.Tensor | np.ndarray,
+) -> dict[str, float]:
+    """How well generated images match real ones, as two median pixel distances (lower is better for both).
+
+    ``to_data``: from each sample to its nearest training image (do the samples look like data?).
+    ``to_samples``: from each test image to its nearest sample (is every kind of real image produced?).
+    A generator that makes one good image over and over scores well on the first and badly on the second.
+    """
+    generated = _flat(samples)
+    train_flat, test_flat = _flat(train_images), _flat(test_images)
+    if not (generated.shape[1] == train_flat.shape[1] == test_flat.shape[1]):
+        raise ValueError(
+            f"samples ({generated.shape[1]} pixels), train_images ({train_flat.shape[1]}) and test_images "
+            f"({test_flat.shape[1]}) must have the same image size."
+        )
+    return {
+        "to_data": float(np.median(_nearest(generated, train_flat)[0])),
+        "to_samples": float(np.median(_nearest(test_flat, generated)[0])),
+    }
+
+
+def share_in_prior(codes: torch.Tensor | np.ndarray, mass: float = 0.95) -> float:
+    """The share of codes inside the ball that holds ``mass`` of N(0, I): where prior samples land.
+
+    For a VAE's mean codes it is high by design; for a plain autoencoder it can be near 0.
+    """
+    from scipy import stats
+
+    points = _numpy(codes).astype(np.float64)
+    if points.ndim != 2 or len(points) == 0:
+        raise ValueError(f"codes must have shape (N, latent_dim) with N > 0, got {points.shape}.")
+    if not 0.0 < mass < 1.0:
+        raise ValueError(f"mass must be between 0 and 1 (such as 0.95), got {mass!r}.")
+    radius_squared = stats.chi2.ppf(mass, df=points.shape[1])  # |z|^2 of N(0, I) is chi-square
+    return float(np.mean((points**2).sum(axis=1) <= radius_squared))

@@ -226,3 +226,111 @@ class ConvVAE(Autoencoder):
 def count_parameters(model: nn.Module) -> int:
     """The number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# --- looking inside a model (lesson 3) -------------------------------------------------------
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+    """Side length after a Conv2d or MaxPool2d: floor((size + 2 * padding - kernel_size) / stride) + 1."""
+    for value, label in ((size, "size"), (kernel_size, "kernel_size"), (stride, "stride")):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+    if not isinstance(padding, int) or isinstance(padding, bool) or padding < 0:
+        raise ValueError(f"padding must be a non-negative integer, got {padding!r}.")
+    if size + 2 * padding < kernel_size:
+        raise ValueError(
+            f"A {kernel_size}x{kernel_size} kernel does not fit in a {size}x{size} input with padding "
+            f"{padding}: use a smaller kernel or more padding."
+        )
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def _describe(module: nn.Module) -> str:
+    """A short name for one layer, such as 'Conv2d 1->16, 3x3, stride 2'."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        k, s = module.kernel_size[0], module.stride[0]
+        text = f"{type(module).__name__} {module.in_channels}->{module.out_channels}, {k}x{k}"
+        return text + (f", stride {s}" if s != 1 else "")
+    if isinstance(module, nn.Linear):
+        return f"Linear {module.in_features}->{module.out_features}"
+    if isinstance(module, nn.MaxPool2d):
+        return f"MaxPool2d {module.kernel_size}"
+    if isinstance(module, nn.Upsample):
+        return f"Upsample x{module.scale_factor:g}" if module.scale_factor else "Upsample"
+    return type(module).__name__
+
+
+def _multiply_adds(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> int:
+    """Multiply-adds one layer spends on one image (weights only; activations count as 0)."""
+    if isinstance(module, nn.Conv2d):  # every output value looks at in/groups x k x k inputs
+        per_output = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+        return output[0].numel() * per_output
+    if isinstance(module, nn.ConvTranspose2d):  # every input value is spread over out x k x k outputs
+        per_input = module.out_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+        return inputs[0].numel() * per_input
+    if isinstance(module, nn.Linear):
+        return output[0].numel() // module.out_features * module.in_features * module.out_features
+    return 0
+
+
+def layer_shapes(model: nn.Module, input_shape: tuple[int, ...] = (1, *IMAGE_SHAPE)) -> list[dict]:
+    """Run one dummy batch through and list every layer: part, layer, output shape, params, multiply-adds.
+
+    For an autoencoder the encoder and the decoder are run separately (``part`` says which), and
+    the sigmoid that ``decode`` applies is listed last.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"Pass a model such as models.ConvAutoencoder(16), got {type(model).__name__}.")
+    if len(input_shape) < 2 or any(not isinstance(d, int) or d < 1 for d in input_shape):
+        raise ValueError(f"input_shape must be a batch shape such as (1, 1, 28, 28), got {input_shape!r}.")
+    rows: list[dict] = []
+    part = ["model"]
+
+    def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        rows.append({
+            "part": part[0],
+            "layer": _describe(module),
+            "shape": tuple(output.shape[1:]),
+            "params": sum(p.numel() for p in module.parameters(recurse=False)),
+            "multiply_adds": _multiply_adds(module, inputs[0], output),
+        })
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(record) for m in leaves]
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        x = torch.zeros(input_shape, device=device)
+        with torch.no_grad():
+            if isinstance(model, Autoencoder):
+                part[0] = "encoder"
+                z = model.encode(x)
+                part[0] = "decoder"
+                logits = model.decode_logits(z)
+                rows.append({"part": "decoder", "layer": "sigmoid (in decode)", "shape": tuple(logits.shape[1:]),
+                             "params": 0, "multiply_adds": 0})
+            else:
+                model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return rows
+
+
+def layer_table(model: nn.Module, input_shape: tuple[int, ...] = (1, *IMAGE_SHAPE)) -> str:
+    """``layer_shapes`` as a printable table, with the input shape on top and totals below."""
+    rows = layer_shapes(model, input_shape)
+    lines = [f"{'part':<8} {'layer':<38} {'output shape':<14} {'params':>9} {'mult-adds':>11}"]
+    lines.append("-" * len(lines[0]))
+    lines.append(f"{'input':<8} {'':<38} {'x'.join(map(str, input_shape[1:])):<14} {'':>9} {'':>11}")
+    for row in rows:
+        shape = "x".join(map(str, row["shape"]))
+        lines.append(f"{row['part']:<8} {row['layer']:<38} {shape:<14} {row['params']:>9,} {row['multiply_adds']:>11,}")
+    lines.append("-" * len(lines[0]))
+    total_params = sum(r["params"] for r in rows)
+    total_macs = sum(r["multiply_adds"] for r in rows)
+    lines.append(f"{'total':<8} {'':<38} {'':<14} {total_params:>9,} {total_macs:>11,}")
+    return "\n".join(lines)

@@ -277,3 +277,296 @@ def save_figure(fig: Figure, name: str) -> str:
     path = folder / f"{name}.png"
     fig.savefig(path, dpi=120, bbox_inches="tight")
     return str(path)
+
+
+def plot_tsne(
+    embeddings: Mapping[str, torch.Tensor | np.ndarray],
+    labels: torch.Tensor | np.ndarray,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """2-D embeddings (t-SNE of codes, of pixels...) side by side, one panel each, coloured by class.
+
+    The axes carry no ticks or labels on purpose: t-SNE coordinates have no units and no meaning.
+    """
+    if not embeddings:
+        raise ValueError("embeddings is empty: pass a dict like {'codes': tsne_of_codes}.")
+    n_labels = len(labels)
+    for name, points in embeddings.items():
+        shape = tuple(points.shape)
+        if len(shape) != 2 or shape[1] != 2 or shape[0] != n_labels:
+            raise ValueError(
+                f"embedding {name!r} has shape {shape}, expected ({n_labels}, 2): project the codes "
+                "to 2-D first (projection.tsne) and pass one label per point."
+            )
+    fig = plot_latent_scatters(embeddings, labels, class_names, prior_circle=False, title=title)
+    for ax in fig.axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+    return fig
+
+
+def plot_error_histograms(
+    scores: Mapping[str, torch.Tensor | np.ndarray],
+    title: str = "Reconstruction error per image",
+    xlabel: str = "MSE per pixel (log scale)",
+    bins: int = 40,
+) -> Figure:
+    """Overlaid histograms of per-image scores, one per group (normal vs odd images), on a log x-axis."""
+    if not scores:
+        raise ValueError("scores is empty: pass a dict like {'normal': errors, 'patched': errors}.")
+    arrays = {}
+    for name, values in scores.items():
+        array = np.ravel(values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values))
+        if len(array) == 0 or np.any(array <= 0):
+            raise ValueError(f"scores {name!r} must be a non-empty list of positive errors (a log axis needs > 0).")
+        arrays[name] = array
+    everything = np.concatenate(list(arrays.values()))
+    edges = np.geomspace(everything.min(), everything.max(), bins + 1)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, array in arrays.items():
+        ax.hist(array, bins=edges, alpha=0.55, label=f"{name} ({len(array)})")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("images")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+# --- lesson 4: VAE latent grids, side-by-side scatters, AE vs VAE -------------------------------
+
+
+def plot_latent_scatters(
+    codes: Mapping[str, torch.Tensor | np.ndarray],
+    labels: torch.Tensor | np.ndarray,
+    class_names: Sequence[str] | None = None,
+    prior_circle: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """2-D latent scatters side by side with their own axis scales, and the circle holding 95% of N(0, I)."""
+    if not codes:
+        raise ValueError("codes is empty: pass a dict like {'beta = 1': codes_of_that_model}.")
+    fig, axes = plt.subplots(1, len(codes), figsize=(3.9 * len(codes) + 1.4, 3.9), squeeze=False)
+    radius = float(np.sqrt(-2.0 * np.log(0.05)))  # P(|z| < r) = 0.95 for a 2-D standard normal
+    for ax, (name, points) in zip(axes[0], codes.items()):
+        plot_latent_scatter(points, labels, class_names, ax=ax, title=name, alpha=0.5)
+        if prior_circle:
+            ax.add_patch(plt.Circle((0.0, 0.0), radius, fill=False, color="black", lw=1.2, ls="--"))
+            ax.plot([], [], "k--", lw=1.2, label="95% of N(0, I)")
+        if ax is not axes[0, -1]:
+            ax.get_legend().remove()
+        ax.set_aspect("equal", adjustable="datalim")
+    if prior_circle:  # the legend of the last panel also names the circle
+        last = axes[0, -1]
+        handles = list(last.get_legend().legend_handles) + [plt.Line2D([], [], color="black", ls="--")]
+        texts = [t.get_text() for t in last.get_legend().get_texts()] + ["95% of N(0, I)"]
+        last.legend(handles, texts, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_quantile_grids(
+    decoders: Mapping[str, Callable[[torch.Tensor], torch.Tensor]],
+    n: int = 15,
+    low: float = 0.05,
+    high: float = 0.95,
+    title: str | None = None,
+) -> Figure:
+    """Decode the same grid of standard-normal quantiles with each model, mosaics side by side.
+
+    Each decoder maps codes ``(n * n, 2)`` to images; tiles are equally spaced in probability
+    (see ``latent.normal_quantile_grid``), and the ticks give the z value of some tiles.
+    """
+    from course_utils.latent import normal_quantile_grid
+
+    if not decoders:
+        raise ValueError("decoders is empty: pass a dict like {'VAE': lambda z: vae.decode(z)}.")
+    points = normal_quantile_grid(n, low, high)
+    fig, axes = plt.subplots(1, len(decoders), figsize=(5.2 * len(decoders), 5.4), squeeze=False)
+    for ax, (name, decode) in zip(axes[0], decoders.items()):
+        with torch.inference_mode():
+            images = _as_images(decode(points))
+        if len(images) != n * n:
+            raise ValueError(f"decoder {name!r} returned {len(images)} images for {n * n} codes: decode each code once.")
+        side = images.shape[-1]
+        mosaic = images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
+        ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1)
+        ticks = sorted({0, n // 2, n - 1})
+        centres = [side * (i + 0.5) for i in ticks]
+        z1 = points[:n, 0].numpy()  # first row: z1 from left to right
+        z2 = points[::n, 1].numpy()  # first column: z2 from top to bottom
+        ax.set_xticks(centres, [f"{z1[i]:.2f}" for i in ticks])
+        ax.set_yticks(centres, [f"{z2[i]:.2f}" for i in ticks])
+        ax.set_xlabel(f"$z_1$ (quantiles {low:.0%} to {high:.0%} of N(0, 1))")
+        ax.set_ylabel("$z_2$")
+        ax.set_title(name)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_model_comparison(
+    originals: torch.Tensor,
+    reconstructions: Mapping[str, torch.Tensor],
+    samples: Mapping[str, torch.Tensor] | None = None,
+    recon_notes: Mapping[str, str] | None = None,
+    sample_notes: Mapping[str, str] | None = None,
+    n: int = 8,
+    title: str | None = None,
+) -> Figure:
+    """Originals over each model's reconstructions (left) and each model's decoded prior samples (right).
+
+    ``recon_notes`` and ``sample_notes`` add a measured line under a row label, e.g. {"VAE": "BCE 0.27"}.
+    """
+    if not reconstructions:
+        raise ValueError("reconstructions is empty: pass a dict like {'AE': ae_recon, 'VAE': vae_recon}.")
+    for notes, rows, what in ((recon_notes, reconstructions, "recon_notes"), (sample_notes, samples, "sample_notes")):
+        unknown = set(notes or {}) - set(rows or {})
+        if unknown:
+            raise ValueError(f"{what} name models {sorted(unknown)} that have no row; use the same keys as the images.")
+    left_rows = {"original": _as_images(originals)[:n]}
+    left_rows.update({name: _as_images(images)[:n] for name, images in reconstructions.items()})
+    panels = [("Reconstructions of the same images", left_rows, dict(recon_notes or {}))]
+    if samples:
+        right_rows = {name: _as_images(images)[:n] for name, images in samples.items()}
+        panels.append(("Decoded samples z ~ N(0, I)", right_rows, dict(sample_notes or {})))
+    n = min(len(images) for _, rows, _ in panels for images in rows.values())
+    n_rows = max(len(rows) for _, rows, _ in panels)
+    fig = plt.figure(figsize=(1.05 * n * len(panels) + 1.2 * len(panels), 1.15 * n_rows + 0.7))
+    subfigs = np.atleast_1d(fig.subfigures(1, len(panels), wspace=0.04))
+    for subfig, (heading, rows, notes) in zip(subfigs, panels):
+        axes = subfig.subplots(n_rows, n, squeeze=False)
+        for ax in axes.flat:
+            ax.axis("off")
+        for r, (name, images) in enumerate(rows.items()):
+            for c in range(n):
+                ax = axes[r, c]
+                ax.axis("on")
+                ax.imshow(images[c], cmap="gray", vmin=0, vmax=1)
+                ax.set_xticks([])
+                ax.set_yticks([])
+            label = name + (f"\n{notes[name]}" if name in notes else "")
+            axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        subfig.suptitle(heading, fontsize=10)
+    if title:
+        fig.suptitle(title, y=1.04)
+    return fig
+
+
+# --- lesson 1: the wardrobe (thumbnails at their codes) and error against latent size -----------
+
+
+def plot_thumbnails_on_latent(
+    codes: torch.Tensor | np.ndarray,
+    images: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray | None = None,
+    class_names: Sequence[str] | None = None,
+    n_thumbnails: int = 120,
+    zoom: float = 0.7,
+    marks: Mapping[str, Sequence[float]] | None = None,
+    quantile: float = 0.01,
+    seed: int = 0,
+    title: str = "The wardrobe: each garment hung at its 2-D code",
+) -> Figure:
+    """Real images drawn as thumbnails at their 2-D codes, over the dots of all codes.
+
+    Thumbnails are picked at random but never on top of each other; ``marks`` adds labelled
+    stars, e.g. ``{"empty spot": (1.5, 2.0)}``. The view is ``code_ranges(codes, quantile)``.
+    """
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    points = _as_codes(codes)
+    if points.shape[1] != 2:
+        raise ValueError(
+            f"Thumbnails need 2-D codes, got {points.shape[1]}-D: train a model with latent_dim=2."
+        )
+    pictures = _as_images(images)
+    if len(pictures) != len(points):
+        raise ValueError(f"{len(points)} codes but {len(pictures)} images: pass each image's own code.")
+    if not isinstance(n_thumbnails, int) or isinstance(n_thumbnails, bool) or n_thumbnails < 1:
+        raise ValueError(f"n_thumbnails must be a positive integer, got {n_thumbnails!r}.")
+    if not zoom > 0:
+        raise ValueError(f"zoom must be positive (1 draws 28x28 images at 28 screen pixels), got {zoom!r}.")
+    (x_low, x_high), (y_low, y_high) = code_ranges(points, quantile)
+    pad_x, pad_y = 0.05 * (x_high - x_low) or 1.0, 0.05 * (y_high - y_low) or 1.0
+    fig, ax = plt.subplots(figsize=(8, 7))
+    if labels is not None:
+        label_array = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+        if len(label_array) != len(points):
+            raise ValueError(f"{len(points)} codes but {len(label_array)} labels: they must match.")
+        plot_latent_scatter(points, label_array, class_names, ax=ax, title=title, alpha=0.25)
+        colours = plt.get_cmap(CLASS_CMAP)(label_array.astype(int) % 10)
+    else:
+        ax.scatter(points[:, 0], points[:, 1], s=4, c="lightgray")
+        ax.set_title(title)
+        colours = np.tile(np.array([[0.4, 0.4, 0.4, 1.0]]), (len(points), 1))
+    # Thumbnails go to random codes inside the view, each at least `gap` (a share of the view)
+    # from the ones already placed, so that none hides another.
+    scale = np.array([x_high - x_low + 2 * pad_x, y_high - y_low + 2 * pad_y])
+    gap = 0.9 / np.sqrt(n_thumbnails)
+    placed: list[np.ndarray] = []
+    for i in np.random.default_rng(seed).permutation(len(points)):
+        x, y = points[i]
+        if not (x_low <= x <= x_high and y_low <= y <= y_high):
+            continue
+        here = points[i] / scale
+        if placed and np.min(np.linalg.norm(np.array(placed) - here, axis=1)) < gap:
+            continue
+        placed.append(here)
+        thumbnail = OffsetImage(pictures[i], zoom=zoom, cmap="gray_r")
+        thumbnail.get_children()[0].set_clim(0, 1)
+        box = AnnotationBbox(thumbnail, (x, y), frameon=True, pad=0.05,
+                             bboxprops={"edgecolor": colours[i], "linewidth": 1.2})
+        ax.add_artist(box)
+        if len(placed) == n_thumbnails:
+            break
+    for name, point in (marks or {}).items():
+        if len(point) != 2:
+            raise ValueError(f"mark {name!r} must be one 2-D point (z1, z2), got {point!r}.")
+        ax.scatter([point[0]], [point[1]], marker="*", s=320, c="red", edgecolors="black", zorder=5)
+        ax.annotate(name, (point[0], point[1]), xytext=(8, 8), textcoords="offset points", fontsize=10,
+                    weight="bold", color="darkred", zorder=6)
+    ax.set_xlim(x_low - pad_x, x_high + pad_x)
+    ax.set_ylim(y_low - pad_y, y_high + pad_y)
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_by_latent_size(
+    errors: Mapping[int, float],
+    baselines: Mapping[str, float] | None = None,
+    ylabel: str = "validation MSE per pixel",
+    title: str = "Reconstruction error against the size of the code",
+) -> Figure:
+    """Error (one value per latent size) on a log2 x-axis, with optional flat baselines for context."""
+    if not errors:
+        raise ValueError("errors is empty: pass a dict like {2: error_of_2d_model, 8: error_of_8d_model}.")
+    sizes = sorted(errors)
+    if any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1 for s in sizes):
+        raise ValueError(f"The keys of errors must be latent sizes (positive integers), got {sizes}.")
+    values = [float(errors[s]) for s in sizes]
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.plot(sizes, values, "o-", lw=2, label="autoencoder")
+    for size, value in zip(sizes, values):
+        ax.annotate(f"{value:.4f}", (size, value), xytext=(0, 7), textcoords="offset points",
+                    ha="center", fontsize=8)
+    for (name, value), style in zip((baselines or {}).items(), ("--", ":", "-.")):
+        ax.axhline(float(value), color="gray", ls=style, label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.set_xlabel("latent size (numbers per image)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -20,6 +20,8 @@ BANK_DIR = Path(__file__).resolve().parent / "quizzes"
 KINDS = ("choice", "truefalse", "number")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+#: ipywidgets gives each radio option one fixed-height line; let long options wrap instead of overlapping.
+_WIDGET_CSS = "<style>.course-quiz .widget-radio-box label {height: auto; line-height: 1.4; padding: 2px 0;}</style>"
 
 
 def encode_key(answer: str | bool | float, why: str, tolerance: float | None = None) -> str:
@@ -163,12 +165,14 @@ class Quiz:
         import ipywidgets as w
 
         score = w.HTML(value=f"<b>{html.escape(self.score())}</b>")
-        rows = [w.HTML(f"<h4>{html.escape(self.title)}</h4>")]
+        rows = [w.HTML(_WIDGET_CSS), w.HTML(f"<h4>{html.escape(self.title)}</h4>")]
         for q in self.questions.values():
             if q.kind == "number":
                 entry = w.Text(placeholder="type a number", layout=w.Layout(width="160px"))
             else:
-                entry = w.RadioButtons(options=[(label, value) for value, label in q.choices()], value=None)
+                # width auto: options use the whole cell width, so most fit on one line
+                entry = w.RadioButtons(options=[(label, value) for value, label in q.choices()], value=None,
+                                       layout=w.Layout(width="auto"))
             button = w.Button(description="Check", button_style="primary", layout=w.Layout(width="90px"))
             feedback = w.HTML()
             feedback.add_class("course-quiz-feedback")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
+
+from course_utils.latent import interpolate
+from course_utils.train import encode_all
 
 #: How many screen pixels each image pixel gets in the explorer (28 -> 168).
 ZOOM = 6
@@ -27,10 +32,74 @@ def image_to_png(image: torch.Tensor | np.ndarray, zoom: int = ZOOM) -> bytes:
     return buffer.getvalue()
 
 
-def display_with_fallback(widget: Any, fallback: dict[str, Any]) -> None:
-    """Show one output holding the widget and a static fallback (PNG, HTML or text).
+def _grey_stack(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Grey images as a float array (N, H, W) from (N, 1, H, W), (N, H, W) or one (H, W) image."""
+    array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images, dtype=float)
+    if array.ndim == 4 and array.shape[1] == 1:
+        array = array[:, 0]
+    elif array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or 0 in array.shape:
+        raise ValueError(f"Expected grey images (N, 1, H, W), (N, H, W) or (H, W), got shape {array.shape}.")
+    return array
 
-    JupyterLab draws the widget; nbconvert, nbval and consoles use the fallback.
+
+def tile_images(images: torch.Tensor | np.ndarray, ncols: int = 8, gap: int = 2) -> np.ndarray:
+    """Grey images laid out in a grid with a white gap, as one (H, W) array in [0, 1]."""
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}.")
+    array = np.clip(_grey_stack(images), 0, 1)
+    n, h, w = array.shape
+    cols = min(ncols, n)
+    rows = -(-n // cols)
+    sheet = np.ones((rows * h + (rows - 1) * gap, cols * w + (cols - 1) * gap))
+    for i, image in enumerate(array):
+        r, c = divmod(i, cols)
+        sheet[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = image
+    return sheet
+
+
+def images_to_png(images: torch.Tensor | np.ndarray, ncols: int = 8, zoom: int = 3) -> bytes:
+    """Several grey images tiled in a grid (``tile_images``) and encoded as PNG bytes."""
+    return image_to_png(tile_images(images, ncols), zoom=zoom)
+
+
+#: Class of every static fallback; CSS hides it wherever its cell's live widget is drawn.
+FALLBACK_CLASS = "course-static-fallback"
+#: Class added to every live widget that ``display_with_fallback`` shows.
+LIVE_CLASS = "course-live-widget"
+#: A live cell (a Lumino widget: JupyterLab, Notebook 7) whose widget rendered hides its static copy.
+#: Cells of an nbconvert page are plain divs, so exports keep the fallback even if a saved widget
+#: state draws the widget there (it could not call the kernel anyway).
+_HIDE_FALLBACK_CSS = f"<style>.jp-Cell.lm-Widget:has(.{LIVE_CLASS}) .{FALLBACK_CLASS} {{display: none;}}</style>"
+
+
+def png_to_html(png: bytes, alt: str = "") -> str:
+    """An <img> tag holding PNG bytes inline, so a static HTML page needs no extra file."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"/>'
+
+
+def _static_bundle(fallback: dict[str, Any]) -> dict[str, Any]:
+    """The fallback as one text/html output (wrapped in FALLBACK_CLASS) plus its text/plain."""
+    text = str(fallback.get("text/plain", ""))
+    body = fallback.get("text/html")
+    if body is None and "image/png" in fallback:
+        png = fallback["image/png"]
+        body = png_to_html(png if isinstance(png, bytes) else base64.b64decode(png), alt=text)
+        body += f"<div><small>{html.escape(text)}</small></div>" if text else ""
+    if body is None:
+        body = f"<pre>{html.escape(text)}</pre>"
+    return {"text/plain": text, "text/html": f'<div class="{FALLBACK_CLASS}">{_HIDE_FALLBACK_CSS}{body}</div>'}
+
+
+def display_with_fallback(widget: Any, fallback: dict[str, Any]) -> None:
+    """Show a static fallback (text/html, image/png or text/plain) and then the live widget.
+
+    Two outputs, because an executed notebook saves its widget state and nbconvert then
+    prefers the widget view over any fallback in the same output. JupyterLab draws the widget,
+    whose cell then hides the fallback (CSS on ``FALLBACK_CLASS``); nbconvert HTML, nbval and
+    consoles keep the fallback.
     """
     from IPython import get_ipython
     from IPython.display import display
@@ -38,9 +107,21 @@ def display_with_fallback(widget: Any, fallback: dict[str, Any]) -> None:
     if get_ipython() is None:  # a plain Python console: print what text we have
         print(fallback.get("text/plain", ""))
         return
-    bundle = dict(fallback)
-    bundle.update({k: v for k, v in widget._repr_mimebundle_().items() if k != "text/plain"})
-    display(bundle, raw=True)
+    widget.add_class(LIVE_CLASS)
+    display(_static_bundle(fallback), raw=True)
+    live = {k: v for k, v in widget._repr_mimebundle_().items() if k != "text/plain"}
+    live["text/plain"] = ""  # static copies show nothing here: the fallback above says it all
+    display(live, raw=True)
+
+
+def _figure_to_png(fig: Any, dpi: int = 90) -> bytes:
+    """Save a matplotlib figure as PNG bytes and close it (it is shown through the fallback)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 class LatentExplorer:
@@ -117,14 +198,9 @@ class LatentExplorer:
 
     def show(self, fallback_points: Sequence[Sequence[float]] | None = None) -> None:
         """Display the sliders, with the fixed-point figure as the static fallback."""
-        import matplotlib.pyplot as plt
-
-        fig = self.fallback_figure(fallback_points)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-        plt.close(fig)
+        png = _figure_to_png(self.fallback_figure(fallback_points))
         text = f"Latent explorer over {', '.join(self.names)} (run in JupyterLab to move the sliders)"
-        display_with_fallback(self.widget(), {"text/plain": text, "image/png": buffer.getvalue()})
+        display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})
 
 
 def latent_explorer(
@@ -143,3 +219,204 @@ def latent_explorer(
     if show:
         explorer.show()
     return explorer
+
+
+def _check_fraction(t: float) -> float:
+    """t as a float in [0, 1], or a clear error."""
+    value = float(t)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"t must lie in [0, 1] (0 = the first code, 1 = the second), got {t!r}.")
+    return value
+
+
+class InterpolationSlider:
+    """A slider t in [0, 1] walks the straight line between two codes; the decoder draws each point."""
+
+    def __init__(
+        self,
+        decode: Callable[[torch.Tensor], torch.Tensor],
+        z_start: torch.Tensor | np.ndarray | Sequence[float],
+        z_end: torch.Tensor | np.ndarray | Sequence[float],
+        labels: tuple[str, str] = ("start", "end"),
+        t: float = 0.5,
+    ) -> None:
+        self.decode = decode
+        # The two ends, checked (one code each, same size) by lesson 4's interpolate.
+        self.z_start, self.z_end = interpolate(torch.as_tensor(z_start), torch.as_tensor(z_end), steps=2)
+        if not (torch.isfinite(self.z_start).all() and torch.isfinite(self.z_end).all()):
+            raise ValueError("A code contains NaN or infinite values: encode a real image to get a code.")
+        self.labels = (str(labels[0]), str(labels[1]))
+        self.t = _check_fraction(t)
+
+    def code_at(self, t: float) -> torch.Tensor:
+        """The code a fraction ``t`` of the way from ``z_start`` to ``z_end``, shape (1, latent_dim)."""
+        t = _check_fraction(t)
+        return ((1.0 - t) * self.z_start + t * self.z_end)[None]  # the formula of latent.interpolate
+
+    def render(self, t: float) -> bytes:
+        """Decode the point at ``t`` and return the image as PNG bytes (the slider callback)."""
+        with torch.inference_mode():
+            image = self.decode(self.code_at(t))
+        return image_to_png(image[0])
+
+    def widget(self) -> Any:
+        """A t slider and the decoded image, wired together."""
+        import ipywidgets as w
+
+        picture = w.Image(value=self.render(self.t), format="png")
+        picture.add_class("course-widget-image")
+        slider = w.FloatSlider(value=self.t, min=0.0, max=1.0, step=0.01, description="t",
+                               continuous_update=True, readout_format=".2f")
+        caption = w.HTML(f"<small>t = 0: {html.escape(self.labels[0])}; t = 1: {html.escape(self.labels[1])}</small>")
+
+        def on_change(change: dict[str, Any]) -> None:
+            picture.value = self.render(change["new"])
+
+        slider.observe(on_change, names="value")
+        box = w.HBox([w.VBox([slider, caption]), picture])
+        box.add_class("course-interpolation")
+        return box
+
+    def fallback_figure(self, steps: int = 8) -> Any:
+        """A static row of ``steps`` images from t = 0 to t = 1 (for nbval and static HTML)."""
+        import matplotlib.pyplot as plt
+
+        if steps < 2:
+            raise ValueError(f"steps must be at least 2 (both ends), got {steps}.")
+        ts = np.linspace(0.0, 1.0, steps)
+        with torch.inference_mode():
+            images = self.decode(interpolate(self.z_start, self.z_end, steps))
+        fig, axes = plt.subplots(1, steps, figsize=(1.2 * steps, 1.6), squeeze=False)
+        for ax, t, image in zip(axes[0], ts, images):
+            ax.imshow(np.squeeze(image.detach().cpu().numpy()), cmap="gray", vmin=0, vmax=1)
+            ax.set_title(f"t={t:.2f}", fontsize=8)
+            ax.axis("off")
+        axes[0, 0].set_title(f"{self.labels[0]}\nt=0.00", fontsize=8)
+        axes[0, -1].set_title(f"{self.labels[1]}\nt=1.00", fontsize=8)
+        fig.tight_layout()
+        return fig
+
+    def show(self, steps: int = 8) -> None:
+        """Display the slider, with the row of interpolation steps as the static fallback."""
+        png = _figure_to_png(self.fallback_figure(steps))
+        text = f"Interpolation from {self.labels[0]} to {self.labels[1]} (run in JupyterLab to move the slider)"
+        display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})
+
+
+def interpolation_slider(
+    model: torch.nn.Module,
+    x_start: torch.Tensor,
+    x_end: torch.Tensor,
+    labels: tuple[str, str] = ("start", "end"),
+    show: bool = True,
+) -> InterpolationSlider:
+    """Encode two images with ``model`` (a VAE gives its mean code) and slide between their codes."""
+    for image, what in ((x_start, "x_start"), (x_end, "x_end")):
+        if not isinstance(image, torch.Tensor) or image.numel() != 28 * 28:
+            shape = tuple(getattr(image, "shape", ()))
+            raise ValueError(f"{what} must be one image tensor of shape (1, 28, 28), got {shape}: pick one, e.g. x[0].")
+    device = next(model.parameters()).device
+    codes = encode_all(model, torch.stack([x_start.reshape(1, 28, 28), x_end.reshape(1, 28, 28)]).float())
+    slider = InterpolationSlider(lambda z: model.decode(z.to(device)).cpu(), codes[0], codes[1], labels)
+    if show:
+        slider.show()
+    return slider
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class BetaSlider:
+    """Precomputed results for several KL weights (beta); a slider picks one and nothing retrains."""
+
+    def __init__(
+        self,
+        results: Mapping[float, torch.Tensor | np.ndarray | bytes],
+        ncols: int = 8,
+        caption: str = "",
+        start: float | None = None,
+    ) -> None:
+        if not results:
+            raise ValueError("results is empty: pass {beta: images or PNG bytes}, one entry per trained beta.")
+        self.results: dict[float, np.ndarray | bytes] = {}
+        for beta, value in results.items():
+            beta = float(beta)
+            if not (np.isfinite(beta) and beta >= 0):
+                raise ValueError(f"Each beta must be a finite number >= 0, got {beta!r}.")
+            if isinstance(value, (bytes, bytearray)):
+                if not bytes(value).startswith(_PNG_SIGNATURE):
+                    raise ValueError(f"The bytes for beta={beta:g} are not a PNG image (save the figure as PNG).")
+                self.results[beta] = bytes(value)
+            else:
+                self.results[beta] = tile_images(value, ncols)
+        self.betas = sorted(self.results)
+        self.ncols = ncols
+        self.caption = caption
+        self.start = self._match(start) if start is not None else self.betas[0]
+        self._pngs: dict[float, bytes] = {}
+
+    def _match(self, beta: float) -> float:
+        """The stored beta equal to ``beta`` (up to rounding), or a clear error listing them."""
+        for known in self.betas:
+            if np.isclose(known, float(beta), rtol=1e-9, atol=1e-12):
+                return known
+        listed = ", ".join(f"{b:g}" for b in self.betas)
+        raise KeyError(f"No precomputed result for beta={beta!r}; the betas available are {listed}.")
+
+    def render(self, beta: float) -> bytes:
+        """The PNG for one beta (encoded once, then served from memory: the slider callback)."""
+        key = self._match(beta)
+        if key not in self._pngs:
+            value = self.results[key]
+            self._pngs[key] = value if isinstance(value, bytes) else image_to_png(value, zoom=3)
+        return self._pngs[key]
+
+    def widget(self) -> Any:
+        """A slider over the betas and the picture for the chosen one."""
+        import ipywidgets as w
+
+        picture = w.Image(value=self.render(self.start), format="png")
+        picture.add_class("course-widget-image")
+        slider = w.SelectionSlider(options=[(f"{b:g}", b) for b in self.betas], value=self.start,
+                                   description="beta", continuous_update=True)
+        caption = w.HTML(f"<small>{html.escape(self.caption)}</small>")
+
+        def on_change(change: dict[str, Any]) -> None:
+            picture.value = self.render(change["new"])
+
+        slider.observe(on_change, names="value")
+        box = w.VBox([w.HBox([slider, caption]), picture])  # the slider above: a grid of samples is wide
+        box.add_class("course-beta-slider")
+        return box
+
+    def _array(self, beta: float) -> np.ndarray:
+        """The picture for one beta as an array matplotlib can draw."""
+        value = self.results[beta]
+        if isinstance(value, bytes):
+            return np.asarray(Image.open(io.BytesIO(value)))
+        return value
+
+    def fallback_figure(self) -> Any:
+        """Every beta's picture side by side (for nbval and static HTML)."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(self.betas), figsize=(2.6 * len(self.betas), 2.8), squeeze=False)
+        for ax, beta in zip(axes[0], self.betas):
+            array = self._array(beta)
+            if array.ndim == 2:
+                ax.imshow(array, cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(array)
+            ax.set_title(f"beta = {beta:g}", fontsize=9)
+            ax.axis("off")
+        if self.caption:
+            fig.suptitle(self.caption, fontsize=9)
+        fig.tight_layout()
+        return fig
+
+    def show(self) -> None:
+        """Display the beta slider, with all betas side by side as the static fallback."""
+        png = _figure_to_png(self.fallback_figure())
+        betas = ", ".join(f"{b:g}" for b in self.betas)
+        text = f"Results for beta in {betas} (run in JupyterLab to move the slider)"
+        display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})

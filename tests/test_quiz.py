@@ -1,6 +1,7 @@
 """quiz: right, wrong and malformed answers, unknown ids, hidden answers, every bank loads."""
 
 import json
+import re
 
 import pytest
 
@@ -45,6 +46,8 @@ def test_a_retry_replaces_the_earlier_mark(small_quiz):
     ("q2", "maybe", "True or False"),
     ("q3", "many", "not a number"),
     ("q3", None, "No answer"),
+    ("q3", "nan", "NaN"),
+    ("q2", 2, "True or False"),
 ])
 def test_malformed_answers_get_a_hint_and_no_mark(small_quiz, qid, answer, hint):
     feedback = small_quiz.check(qid, answer)
@@ -92,3 +95,62 @@ def test_every_bank_loads_and_hides_its_answers(bank):
         answer = quiz._decode_key(question["key"])
         assert answer["why"] not in raw  # explanations (which state the answer) are encoded
         assert loaded.check(question["id"], answer["answer"]).correct
+
+
+def test_answers_are_read_leniently(small_quiz):
+    assert small_quiz.check("q1", " (B) ").correct
+    assert small_quiz.check("q2", "T").correct and small_quiz.check("q2", False).correct is False
+    assert small_quiz.check("q3", "392,2").correct  # a decimal comma is a number too
+
+
+def test_html_folds_every_answer_inside_details(small_quiz):
+    page = small_quiz.as_html()
+    assert "Pick b" in page and "Is it true?" in page and "How many?" in page
+    outside = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
+    for why in ("because b", "it is", "784 / 2"):
+        assert why in page and why not in outside
+
+
+def _widget_parts(box):
+    """Each question's (entry, button, feedback) in a quiz widget, and its score line."""
+    kids = list(box.children)
+    buttons = [i for i, c in enumerate(kids) if c.__class__.__name__ == "Button"]
+    return [(kids[i - 1], kids[i], kids[i + 1]) for i in buttons], kids[-1]
+
+
+def test_widget_retry_after_a_wrong_click_updates_feedback_and_score(small_quiz):
+    box = small_quiz.widget()
+    assert "course-quiz" in box._dom_classes
+    questions, score = _widget_parts(box)
+    radio, button, feedback = questions[0]
+    button.click()  # nothing picked yet
+    assert "No answer" in feedback.value and "0 answered" in score.value
+    radio.value = "a"
+    button.click()
+    assert "Not quite." in feedback.value and "score 0/3, 1 answered" in score.value
+    radio.value = "b"
+    button.click()
+    assert "Right!" in feedback.value and "because b" in feedback.value and "score 1/3" in score.value
+
+
+def test_widget_numeric_answers_are_typed(small_quiz):
+    questions, score = _widget_parts(small_quiz.widget())
+    entry, button, feedback = questions[2]
+    entry.value = "four hundred"
+    button.click()
+    assert "not a number" in feedback.value
+    entry.value = "392"
+    button.click()
+    assert "Right!" in feedback.value and "score 1/3" in score.value
+
+
+def test_widget_holds_no_answer_in_plain_sight(small_quiz):
+    box = small_quiz.widget()
+    shown = " ".join(str(getattr(c, "value", "")) + str(getattr(c, "options", "")) for c in box.children)
+    assert "because b" not in shown and "784 / 2" not in shown
+
+
+def test_show_without_ipython_prints_the_questions_as_text(small_quiz, capsys):
+    small_quiz.show()
+    out = capsys.readouterr().out
+    assert "[q1] Pick b" in out and "because b" not in out and 'quiz.check("q1", "b")' in out

@@ -1,0 +1,40 @@
+"""projection: t-SNE keeps well-separated clusters apart, and refuses impossible settings."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import metrics, projection
+
+
+def test_tsne_of_separated_clusters_keeps_them_apart():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 30)
+    points = rng.normal(size=(90, 10)) + labels[:, None] * 10.0
+    embedded = projection.tsne(points, perplexity=10, max_iter=250)
+    assert embedded.shape == (90, 2)
+    assert metrics.knn_accuracy(embedded, labels) > 0.95
+
+
+def test_tsne_flattens_images_and_is_reproducible():
+    images = torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    first = projection.tsne(images, perplexity=5, max_iter=250, seed=1)
+    again = projection.tsne(images, perplexity=5, max_iter=250, seed=1)
+    assert first.shape == (40, 2)
+    np.testing.assert_allclose(first, again)
+
+
+@pytest.mark.parametrize("kwargs", [{"perplexity": 50}, {"perplexity": 0}, {"max_iter": 100}])
+def test_tsne_refuses_impossible_settings(kwargs):
+    with pytest.raises(ValueError):
+        projection.tsne(np.zeros((20, 3)), **kwargs)
+
+
+def test_tsne_refuses_a_flat_list():
+    with pytest.raises(ValueError, match="shape"):
+        projection.tsne(np.zeros(20))
+
+
+def test_tsne_refuses_bad_thread_counts():
+    with pytest.raises(ValueError, match="threads"):
+        projection.tsne(np.zeros((20, 3)), perplexity=5, threads=0)
