@@ -51,13 +51,18 @@ class Autoencoder(nn.Module):
 
     latent_dim: int
 
+    encoder: nn.Module
+    decoder: nn.Module
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Map images ``(N, 1, 28, 28)`` to codes ``(N, latent_dim)``."""
-        raise NotImplementedError
+        _check_images(x)
+        return self.encoder(x)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes to pixel logits ``(N, 1, 28, 28)``."""
-        raise NotImplementedError
+        """Map codes ``(N, latent_dim)`` to pixel logits ``(N, 1, 28, 28)``."""
+        _check_codes(z, self.latent_dim)
+        return self.decoder(z)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map codes to images with pixels in [0, 1]."""
@@ -90,15 +95,6 @@ class MLPAutoencoder(Autoencoder):
         decoder += [nn.Linear(back[-1], IMAGE_PIXELS), nn.Unflatten(1, IMAGE_SHAPE)]  # -> (N, 1, 28, 28)
         self.decoder = nn.Sequential(*decoder)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map images ``(N, 1, 28, 28)`` to codes ``(N, latent_dim)``."""
-        _check_images(x)
-        return self.encoder(x)
-
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes ``(N, latent_dim)`` to pixel logits ``(N, 1, 28, 28)``."""
-        _check_codes(z, self.latent_dim)
-        return self.decoder(z)
 
 
 Downsample = Literal["stride", "maxpool"]
@@ -162,15 +158,6 @@ class ConvAutoencoder(Autoencoder):
             conv_decoder(channels, upsample),        # -> 1x28x28 logits
         )
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map images ``(N, 1, 28, 28)`` to codes ``(N, latent_dim)``."""
-        _check_images(x)
-        return self.encoder(x)
-
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes ``(N, latent_dim)`` to pixel logits ``(N, 1, 28, 28)``."""
-        _check_codes(z, self.latent_dim)
-        return self.decoder(z)
 
 
 class ConvVAE(Autoencoder):
@@ -205,11 +192,6 @@ class ConvVAE(Autoencoder):
         """Sample z = mu + sigma * eps with eps ~ N(0, I), so gradients reach mu and sigma."""
         std = torch.exp(0.5 * logvar)
         return mu + std * torch.randn_like(std)
-
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes ``(N, latent_dim)`` to pixel logits ``(N, 1, 28, 28)``."""
-        _check_codes(z, self.latent_dim)
-        return self.decoder(z)
 
     def forward_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One stochastic pass: ``(logits, mu, logvar)``, what the VAE loss needs."""
