@@ -393,7 +393,9 @@ def plot_quantile_grids(
         with torch.inference_mode():
             images = _as_images(decode(points))
         if len(images) != n * n:
-            raise ValueError(f"decoder {name!r} returned {len(images)} images for {n * n} codes: decode each code once.")
+            raise ValueError(
+                f"decoder {name!r} returned {len(images)} images for {n * n} codes: decode each code once."
+            )
         side = images.shape[-1]
         mosaic = images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
         ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1)
