@@ -52,6 +52,26 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+def preferred_memory_format(model: nn.Module) -> torch.memory_format:
+    """channels_last for models with convolutions, else the default layout.
+
+    oneDNN's CPU convolution kernels are built for channels-last data: on 2 cores each conv
+    layer of the lessons' models ran its forward and backward pass 1.3-2x faster in that layout
+    (the transposed convolutions gained most; see ``python -m course_utils.bench``).
+    """
+    has_conv = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
+    return torch.channels_last if has_conv else torch.contiguous_format
+
+
+def make_adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    """Adam with its fused update (one kernel for all parameters) where this torch and device offer it."""
+    parameters = list(model.parameters())
+    try:
+        return torch.optim.Adam(parameters, lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # an older torch, or a device without the fused kernel
+        return torch.optim.Adam(parameters, lr=lr)
+
+
 def _check_images(images: torch.Tensor, what: str) -> None:
     """Raise a clear error unless ``images`` is a non-empty ``(N, C, H, W)`` float tensor."""
     if not isinstance(images, torch.Tensor):
@@ -109,7 +129,9 @@ def fit(
     device = _model_device(model)
     # The whole dataset moves to the model's device once, not one batch at a time.
     train_images = train_images.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    # Conv weights in channels-last order: every activation after the first layer follows them.
+    model.to(memory_format=preferred_memory_format(model))
+    optimizer = make_adam(model, lr)
     shuffler = torch.Generator().manual_seed(seed)
     history = History()
     steps = math.ceil(len(train_images) / batch_size)
