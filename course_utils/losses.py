@@ -103,8 +103,15 @@ def denoising_objective(noise_std: float = 0.5, kind: Kind = "bce") -> Objective
 
 
 def add_noise(images: torch.Tensor, noise_std: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Gaussian pixel noise, clipped back to [0, 1] so the result is still an image."""
-    noise = torch.randn(images.shape, generator=generator, device="cpu").to(images.device)
+    """Gaussian pixel noise, clipped back to [0, 1] so the result is still an image.
+
+    With a (CPU) ``generator`` the noise is drawn on the CPU, so a seed gives the same images on
+    any device; without one it is drawn where the images live (inside a CUDA graph, too).
+    """
+    if generator is None:
+        noise = torch.randn_like(images)
+    else:
+        noise = torch.randn(images.shape, generator=generator, device="cpu").to(images.device)
     return (images + noise_std * noise).clamp_(0.0, 1.0)
 
 
