@@ -314,6 +314,26 @@ def test_every_cell_ran_without_an_error(lesson: RanLesson) -> None:
     assert not saved_errors, f"{lesson.name} saved error outputs: {saved_errors}"
 
 
+#: Every drawn output image in the page, and how many of them the browser decoded.
+DRAWN_IMAGES_JS = """() => {
+  const images = [...window.jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-RenderedImage img')];
+  return {all: images.length, decoded: images.filter(i => i.complete && i.naturalWidth > 0).length};
+}"""
+#: Fewest figures a lesson shows (lesson 2 alone has a dozen); the widget gallery has none.
+MIN_FIGURES = 5
+
+
+def test_every_figure_is_drawn_in_the_page(lesson: RanLesson) -> None:
+    """Each PNG figure the lesson produced is on the page, decoded by the browser."""
+    produced = sum("image/png" in output.get("data", {}) for cell in lesson.saved.cells
+                   for output in cell.get("outputs", []))
+    drawn = lesson.page.evaluate(DRAWN_IMAGES_JS)
+    assert drawn["all"] == produced, f"{lesson.name}: {produced} figures in the notebook, {drawn['all']} on the page"
+    assert drawn["decoded"] == drawn["all"], f"{lesson.name}: some figures did not load: {drawn}"
+    if lesson.name != GALLERY.stem:
+        assert produced >= MIN_FIGURES, f"{lesson.name} shows only {produced} figures"
+
+
 def _bank_for(title: str) -> dict[str, Any]:
     """The quiz bank whose title the widget shows."""
     banks = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(quiz.BANK_DIR.glob("*.json"))]
