@@ -6,8 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from sklearn.model_selection import cross_val_predict
-from sklearn.neighbors import KNeighborsClassifier
 
 
 def _numpy(values: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -27,6 +25,11 @@ def knn_predictions(
     points: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, k: int = 5, folds: int = 5
 ) -> np.ndarray:
     """Each point's label as guessed by its k nearest neighbours (cross-validated, never itself)."""
+    # Imported here, as in the other scikit-learn helpers: importing sklearn costs about 1.5 s,
+    # which lessons that never call it should not pay.
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.neighbors import KNeighborsClassifier
+
     features, targets = _flat(points), _numpy(labels)
     if len(features) != len(targets):
         raise ValueError(f"{len(features)} points but {len(targets)} labels: they must match.")

@@ -8,6 +8,7 @@ only when a picture is wanted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -101,36 +102,57 @@ Downsample = Literal["stride", "maxpool"]
 Upsample = Literal["transpose", "resize"]
 
 
-def conv_encoder(channels: tuple[int, int] = (16, 32), downsample: Downsample = "stride") -> nn.Sequential:
-    """Two conv blocks that take 28x28 to 7x7, halving the size by stride or by max-pooling."""
-    c1, c2 = channels
+def _check_channels(channels: Sequence[int]) -> tuple[int, ...]:
+    """``channels`` as a tuple of two or more positive ints, or a clear error."""
+    values = tuple(channels) if isinstance(channels, (tuple, list)) else ()
+    if len(values) < 2 or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in values):
+        raise ValueError(
+            f"channels must list two or more positive ints, e.g. (16, 32) or (16, 32, 32), got {channels!r}."
+        )
+    return values
+
+
+def conv_encoder(channels: Sequence[int] = (16, 32), downsample: Downsample = "stride") -> nn.Sequential:
+    """Two conv blocks that take 28x28 to 7x7 (by stride or max-pooling), then one 3x3 block per extra channel count."""
+    c1, c2, *extra = _check_channels(channels)
     if downsample == "stride":
-        return nn.Sequential(
+        layers = [
             nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),   # 1x28x28 -> c1x14x14
             nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),  # c1x14x14 -> c2x7x7
-        )
-    if downsample == "maxpool":
-        return nn.Sequential(
+        ]
+    elif downsample == "maxpool":
+        layers = [
             nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 1x28x28 -> c1x28x28 -> c1x14x14
             nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # -> c2x14x14 -> c2x7x7
-        )
-    raise ValueError(f"downsample must be 'stride' or 'maxpool', got {downsample!r}.")
+        ]
+    else:
+        raise ValueError(f"downsample must be 'stride' or 'maxpool', got {downsample!r}.")
+    for c_in, c_out in zip([c2, *extra], extra):
+        layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU()]  # c_in x7x7 -> c_out x7x7: depth, not size
+    return nn.Sequential(*layers)
 
 
-def conv_decoder(channels: tuple[int, int] = (16, 32), upsample: Upsample = "transpose") -> nn.Sequential:
-    """Two blocks that take 7x7 back to 28x28 logits, by transposed conv or resize-then-conv."""
-    c1, c2 = channels
+def conv_decoder(channels: Sequence[int] = (16, 32), upsample: Upsample = "transpose") -> nn.Sequential:
+    """The encoder's mirror: one 3x3 block per extra channel count at 7x7, then two blocks back to 28x28 logits."""
+    c1, c2, *extra = _check_channels(channels)
+    if upsample not in ("transpose", "resize"):
+        raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}.")
+    layers: list[nn.Module] = []
+    widths = [*reversed(extra), c2]
+    for c_in, c_out in zip(widths, widths[1:]):
+        layer = nn.ConvTranspose2d if upsample == "transpose" else nn.Conv2d
+        layers += [layer(c_in, c_out, 3, padding=1), nn.ReLU()]  # c_in x7x7 -> c_out x7x7
     if upsample == "transpose":
-        return nn.Sequential(
+        layers += [
             nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # c2x7x7 -> c1x14x14
             nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),              # c1x14x14 -> 1x28x28
-        )
-    if upsample == "resize":
-        return nn.Sequential(
+        ]
+    else:
+        layers += [
             nn.Upsample(scale_factor=2), nn.Conv2d(c2, c1, 3, padding=1), nn.ReLU(),  # c2x7x7 -> c1x14x14
             nn.Upsample(scale_factor=2), nn.Conv2d(c1, 1, 3, padding=1),              # c1x14x14 -> 1x28x28
-        )
-    raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}.")
+        ]
+    return nn.Sequential(*layers)
 
 
 class ConvAutoencoder(Autoencoder):
@@ -139,22 +161,23 @@ class ConvAutoencoder(Autoencoder):
     def __init__(
         self,
         latent_dim: int = 16,
-        channels: tuple[int, int] = (16, 32),
+        channels: Sequence[int] = (16, 32),
         downsample: Downsample = "stride",
         upsample: Upsample = "transpose",
     ) -> None:
         super().__init__()
         _check_latent_dim(latent_dim)
         self.latent_dim = latent_dim
-        flat = channels[1] * 7 * 7
+        last = _check_channels(channels)[-1]
+        flat = last * 7 * 7
         self.encoder = nn.Sequential(
-            conv_encoder(channels, downsample),  # 1x28x28 -> c2x7x7
-            nn.Flatten(),                        # -> c2*49
+            conv_encoder(channels, downsample),  # 1x28x28 -> last x7x7
+            nn.Flatten(),                        # -> last*49
             nn.Linear(flat, latent_dim),         # -> latent_dim: the bottleneck
         )
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, flat), nn.ReLU(),  # latent_dim -> c2*49
-            nn.Unflatten(1, (channels[1], 7, 7)),    # -> c2x7x7
+            nn.Linear(latent_dim, flat), nn.ReLU(),  # latent_dim -> last*49
+            nn.Unflatten(1, (last, 7, 7)),           # -> last x7x7
             conv_decoder(channels, upsample),        # -> 1x28x28 logits
         )
 
@@ -163,17 +186,18 @@ class ConvAutoencoder(Autoencoder):
 class ConvVAE(Autoencoder):
     """A convolutional variational autoencoder: the encoder outputs a mean and a log-variance."""
 
-    def __init__(self, latent_dim: int = 16, channels: tuple[int, int] = (16, 32)) -> None:
+    def __init__(self, latent_dim: int = 16, channels: Sequence[int] = (16, 32)) -> None:
         super().__init__()
         _check_latent_dim(latent_dim)
         self.latent_dim = latent_dim
-        flat = channels[1] * 7 * 7
-        self.encoder = nn.Sequential(conv_encoder(channels), nn.Flatten())  # 1x28x28 -> c2*49
+        last = _check_channels(channels)[-1]
+        flat = last * 7 * 7
+        self.encoder = nn.Sequential(conv_encoder(channels), nn.Flatten())  # 1x28x28 -> last*49
         self.to_mu = nn.Linear(flat, latent_dim)      # -> latent_dim: the mean
         self.to_logvar = nn.Linear(flat, latent_dim)  # -> latent_dim: log sigma^2, unconstrained
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, flat), nn.ReLU(),  # latent_dim -> c2*49
-            nn.Unflatten(1, (channels[1], 7, 7)),    # -> c2x7x7
+            nn.Linear(latent_dim, flat), nn.ReLU(),  # latent_dim -> last*49
+            nn.Unflatten(1, (last, 7, 7)),           # -> last x7x7
             conv_decoder(channels),                  # -> 1x28x28 logits
         )
 

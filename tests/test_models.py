@@ -67,3 +67,24 @@ def test_wrong_code_size_says_what_the_decoder_expects():
 def test_unknown_downsampling_is_refused():
     with pytest.raises(ValueError, match="'stride' or 'maxpool'"):
         models.ConvAutoencoder(downsample="avg")
+
+
+@pytest.mark.parametrize("variant", [{}, {"downsample": "maxpool", "upsample": "resize"}])
+def test_extra_channels_add_size_keeping_layers_at_7x7(variant):
+    """channels=(16, 32, 32) adds one 3x3 conv per half at 7x7; the image round trip is unchanged."""
+    x = torch.rand(3, 1, 28, 28)
+    deeper = models.ConvAutoencoder(8, channels=(16, 32, 32), **variant)
+    assert deeper(x).shape == x.shape
+    extra = [m for m in deeper.encoder[0] if isinstance(m, torch.nn.Conv2d)][-1]
+    assert (extra.in_channels, extra.out_channels, extra.stride) == (32, 32, (1, 1))
+    gained = models.count_parameters(deeper) - models.count_parameters(models.ConvAutoencoder(8, **variant))
+    assert gained == 2 * (32 * 32 * 9 + 32)  # one 32->32 3x3 conv in the encoder, one in the decoder
+    vae = models.ConvVAE(8, channels=(16, 32, 32))
+    logits, mu, logvar = vae.forward_parts(x)
+    assert logits.shape == x.shape and mu.shape == logvar.shape == (3, 8)
+
+
+@pytest.mark.parametrize("channels", [(16,), (16, 0), (16, 32.0), "16,32"])
+def test_bad_channels_are_refused_with_an_example(channels):
+    with pytest.raises(ValueError, match=r"e\.g\. \(16, 32\)"):
+        models.ConvVAE(8, channels=channels)
