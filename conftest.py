@@ -4,7 +4,7 @@ import os
 import tempfile
 
 # Set before any kernel starts, so every notebook nbval launches inherits them:
-# fast mode, the CPU, a non-interactive matplotlib, and a fresh checkpoint folder per run
+# fast mode, the CPU, and fresh checkpoint and figure folders per run
 # (a cached model would hide a lesson that no longer trains).
 os.environ["COURSE_FAST"] = "1"
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")

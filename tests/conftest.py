@@ -1,4 +1,4 @@
-"""Fixtures shared by the browser tests (slide decks and JupyterLab)."""
+"""Fixtures shared by the tests: closed matplotlib figures, and one browser for the slide and JupyterLab tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import pytest
+
+# Figures drawn by the unit tests go nowhere (this sets the test process only; the notebook kernels
+# keep JupyterLab's inline backend, since they must show their figures).
+matplotlib.use("Agg")
 
 #: Debian's Chromium by default (never a browser that Playwright downloads); COURSE_CHROMIUM overrides it.
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
@@ -15,6 +20,15 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
+
+
+@pytest.fixture(autouse=True)
+def close_figures() -> Iterator[None]:
+    """Close every figure a test drew, so that none piles up across the session."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,17 @@
 """plots added for lesson 1: thumbnails at their codes, and error against latent size."""
 
-import matplotlib
+import numpy as np
+import pytest
+import torch
+from matplotlib.offsetbox import AnnotationBbox
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.offsetbox import AnnotationBbox  # noqa: E402
-
-from course_utils import plots  # noqa: E402
+from course_utils import plots
 
 RNG = np.random.default_rng(0)
 CODES = RNG.normal(size=(300, 2)).astype(np.float32)
 IMAGES = torch.rand(300, 1, 28, 28)
 LABELS = torch.from_numpy(RNG.integers(0, 10, size=300))
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def thumbnails(fig) -> list[AnnotationBbox]:

@@ -1,21 +1,10 @@
 """plots (lesson 3): t-SNE panels and error histograms draw, and refuse malformed input."""
 
-import matplotlib
+import numpy as np
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from course_utils import plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from course_utils import plots
 
 
 def test_plot_tsne_draws_one_panel_per_embedding_without_ticks():

@@ -1,20 +1,9 @@
 """plots added in lesson 4: side-by-side scatters, quantile-grid mosaics, the AE/VAE comparison."""
 
-import matplotlib
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from course_utils import models, plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from course_utils import models, plots
 
 
 def test_latent_scatters_one_panel_each_with_the_prior_circle():

@@ -1,23 +1,13 @@
 """plots and widgets: every figure draws, the explorer callback changes its image, bad input is refused."""
 
-import matplotlib
+import numpy as np
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from course_utils import models, plots, train, widgets  # noqa: E402
+from course_utils import models, plots, train, widgets
 
 IMAGES = torch.rand(12, 1, 28, 28)
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_reconstruction_grid_has_two_rows():

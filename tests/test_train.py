@@ -68,7 +68,7 @@ def test_wrong_data_type_says_what_to_pass():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run with CUDA_VISIBLE_DEVICES set)")
 @pytest.mark.parametrize("kind", ["conv_ae", "conv_vae", "denoising"])
 def test_cuda_graph_training_learns_like_eager_training(kind):
-    """Replaying a captured step must train the model as the eager loop does, and faster."""
+    """Replaying a captured step must train the model as the eager loop does (same losses, within 2%)."""
     images = torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     build = {"conv_ae": lambda: models.ConvAutoencoder(8), "conv_vae": lambda: models.ConvVAE(8),
              "denoising": lambda: models.ConvAutoencoder(8)}[kind]
