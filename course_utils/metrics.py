@@ -283,6 +283,20 @@ def cycle_distances(model: torch.nn.Module, codes: torch.Tensor | np.ndarray) ->
 # --- lesson 4: how sharp an image is ------------------------------------------------------------
 
 
+def variety(images: torch.Tensor | np.ndarray) -> float:
+    """How much a set of images differ from one another: each pixel's spread across the set, averaged.
+
+    0 means every image is the same picture, the symptom of a decoder that ignores its input.
+    """
+    array = _numpy(images).astype(np.float32)
+    if array.ndim < 3 or len(array) < 2:
+        raise ValueError(
+            f"Expected at least two images, shape (N, 1, H, W) or (N, H, W) with N >= 2, got {array.shape}: "
+            "variety compares images with each other."
+        )
+    return float(array.std(axis=0).mean())
+
+
 def sharpness(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """Edge energy of each image: the mean squared difference between neighbouring pixels, shape (N,).
 

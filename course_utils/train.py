@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -140,7 +141,9 @@ class _TrainingStep:
             try:
                 self._capture(batch)
             except RuntimeError as error:  # an objective that cannot be captured: stay eager
-                print(f"(CUDA graph capture failed, training eagerly: {error})")
+                warnings.warn(f"Could not record this training step as a CUDA graph ({error}); training goes on "
+                              "without it, only slower. Pass cuda_graph=False to fit() to skip the attempt.",
+                              stacklevel=3)
                 self.use_graph, self.graph = False, None
                 self._eager(batch)
         else:
@@ -222,7 +225,7 @@ def fit(
         started = time.perf_counter()
         step.start_epoch()
         for batch in iterate_batches(train_images, batch_size, shuffle=True, generator=shuffler):
-            step(batch)
+            step(batch)  # zero the gradients, loss, backward, Adam: see _TrainingStep._eager
             bar.update(1)
         for part, total in step.sums.items():
             history.train.setdefault(part, []).append(float(total) / len(train_images))

@@ -71,3 +71,17 @@ def test_share_in_prior_of_far_codes_is_zero():
 def test_share_in_prior_refuses_bad_input(codes, mass, match):
     with pytest.raises(ValueError, match=match):
         metrics.share_in_prior(codes, mass)
+
+
+def test_variety_is_zero_for_copies_and_grows_with_differences():
+    one = torch.rand(1, 1, 28, 28)
+    assert metrics.variety(one.repeat(5, 1, 1, 1)) == pytest.approx(0.0, abs=1e-6)
+    halves = torch.cat([torch.zeros(2, 1, 28, 28), torch.ones(2, 1, 28, 28)])
+    assert metrics.variety(halves) == pytest.approx(0.5)  # each pixel: two 0s and two 1s, std 0.5
+    assert metrics.variety(torch.rand(50, 1, 28, 28)) > metrics.variety(0.1 * torch.rand(50, 1, 28, 28))
+
+
+@pytest.mark.parametrize("images", [torch.rand(1, 1, 28, 28), torch.rand(28, 28)])
+def test_variety_needs_several_images(images):
+    with pytest.raises(ValueError, match="at least two images"):
+        metrics.variety(images)
