@@ -1,6 +1,7 @@
 """config: paths, fast mode, seeding, device choice, the allocator setting, and an import with no side effects."""
 
 import json
+import platform
 import random
 import subprocess
 import sys
@@ -89,7 +90,7 @@ print(json.dumps({"tuned": config.reusing_freed_memory(), "mapped": mapped, "fre
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt and mallinfo2 are glibc's")
 def test_setup_makes_malloc_keep_freed_memory_for_the_next_batch():
     def probe(mode: str) -> dict:
         result = subprocess.run([sys.executable, "-c", _HEAP_PROBE, mode], capture_output=True, text=True,
@@ -105,6 +106,7 @@ def test_setup_makes_malloc_keep_freed_memory_for_the_next_batch():
 
 def test_reuse_freed_memory_is_skipped_without_glibc(monkeypatch):
     monkeypatch.setattr(config, "_freed_memory_reused", False)
+
     def no_glibc(name: str):
         raise OSError(f"{name}: cannot open shared object file")
 
