@@ -121,12 +121,10 @@ def run(dataset_name: str, epochs: int, device: torch.device, train_size: int | 
     """Train every model both ways on the same data; return the measurements."""
     splits = data.load_splits(dataset_name, train_size=train_size, eval_size=2000 if train_size else None)
     results = []
-    # Baselines first: the course's path (fit) makes malloc keep freed memory for the rest of the
-    # process, and the usual loop should be timed on the allocator's defaults.
-    for path in ("baseline", "course"):
-        for name in names:
-            build, make_objective = MODELS[name]
-            objective = make_objective()
+    for name in names:
+        build, make_objective = MODELS[name]
+        objective = make_objective()
+        for path in ("course", "baseline"):
             config.seed_everything(0)
             model = build().to(device)
             if path == "course":
@@ -182,16 +180,11 @@ def main(argv: list[str] | None = None) -> str:
         parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
-    # Not config.setup(): that would tune the allocator before the baseline runs (see run()).
-    config.seed_everything(0)
-    device = config.pick_device(args.device)
+    device = config.setup(0, args.device)
     train_size = 2000 if args.quick else None
     epochs = 1 if args.quick else args.epochs
     print(f"benchmark: {args.dataset}, {epochs} epoch(s), device {device.type}, "
           f"{torch.get_num_threads()} CPU threads")
-    if config.reusing_freed_memory():
-        print("note: this process already reuses freed memory (set by the course's fit), so the baseline "
-              "gains from it too; run the benchmark in a fresh process for a fair ratio")
     results = run(args.dataset, epochs, device, train_size, names)
     full = len(data.load_splits(args.dataset, verbose=False).train)
     table = format_table(results, full, train_size or full)

@@ -1,11 +1,9 @@
-"""Paths anchored at the repository root, fast mode, seeding, device choice and the CPU allocator."""
+"""Paths anchored at the repository root, fast mode, seeding and device choice."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -78,50 +76,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-#: glibc's mallopt parameter numbers (from malloc.h) and the values reuse_freed_memory sets.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD_BYTES = 32 * 2**20  # glibc's ceiling on 64-bit: blocks up to 32 MiB come from the heap
-_TRIM_THRESHOLD_BYTES = 256 * 2**20  # keep up to 256 MiB of freed heap for the next batch
-_freed_memory_reused = False
-
-
-def reuse_freed_memory() -> bool:
-    """Make glibc's malloc keep freed tensor memory for reuse; True once applied (Linux), else False.
-
-    Each training step allocates and frees activations and gradients of 0.4-13 MB. With glibc's
-    defaults that memory goes back to the operating system after the step, and the next step
-    faults every page in again: on the course's 2-core machine a ReLU on a fresh 1.6 MB tensor
-    then took 1.6 ms instead of 0.03 ms, a conv autoencoder's training step 17.4 ms instead of
-    13.9 ms, and lesson 4's VAE epoch 12.6 s instead of 10.9 s. Other allocators (macOS, Windows,
-    musl) are left as they are.
-    """
-    global _freed_memory_reused
-    if _freed_memory_reused:
-        return True
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
-        return False
-    # mallopt returns 1 on success; the thresholds stop glibc from returning (trim) or
-    # mmap-ing (and later unmapping) blocks the size of a batch's activations.
-    applied = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES) == 1
-    applied = mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES) == 1 and applied
-    _freed_memory_reused = applied
-    return applied
-
-
-def reusing_freed_memory() -> bool:
-    """True once ``reuse_freed_memory`` has taken effect in this process."""
-    return _freed_memory_reused
-
-
 def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> torch.device:
-    """Seed everything, pick the device, let the allocator reuse freed memory, print what was chosen."""
+    """Seed everything, pick the device and print one line saying what was chosen."""
     seed_everything(seed)
-    reuse_freed_memory()
     chosen = pick_device(device)
     if verbose:
         mode = "fast" if is_fast() else "full"

@@ -11,7 +11,6 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from course_utils.config import reuse_freed_memory
 from course_utils.data import iterate_batches
 from course_utils.losses import Objective, autoencoder_objective
 
@@ -210,7 +209,6 @@ def fit(
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}.")
     objective = objective or autoencoder_objective()
-    reuse_freed_memory()  # a no-op after setup(); here for callers that skipped it (and the benchmark)
     device = _model_device(model)
     # The whole dataset moves to the model's device once, not one batch at a time.
     train_images = train_images.to(device)

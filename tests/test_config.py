@@ -1,7 +1,5 @@
-"""config: paths, fast mode, seeding, device choice, the allocator setting, and an import with no side effects."""
+"""config: paths, fast mode, seeding, device choice, and an import with no side effects."""
 
-import json
-import platform
 import random
 import subprocess
 import sys
@@ -71,44 +69,3 @@ def test_import_has_no_side_effects():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=config.REPO_ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "clean"
-
-
-_HEAP_PROBE = """
-import ctypes, json, sys, torch
-from course_utils import config
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
-                                                      "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-libc = ctypes.CDLL("libc.so.6")
-libc.mallinfo2.restype = MallInfo2
-if sys.argv[1] == "setup":
-    config.setup(verbose=False)
-block = torch.ones(5 * 2**20)  # 20 MiB, the size of a big evaluation batch's activations
-mapped = libc.mallinfo2().hblkhd  # bytes in blocks that glibc mmap-ed (and unmaps on free)
-del block
-print(json.dumps({"tuned": config.reusing_freed_memory(), "mapped": mapped, "free_in_heap": libc.mallinfo2().fordblks}))
-"""
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt and mallinfo2 are glibc's")
-def test_setup_makes_malloc_keep_freed_memory_for_the_next_batch():
-    def probe(mode: str) -> dict:
-        result = subprocess.run([sys.executable, "-c", _HEAP_PROBE, mode], capture_output=True, text=True,
-                                cwd=config.REPO_ROOT)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-    default, tuned = probe("default"), probe("setup")
-    block = 20 * 2**20
-    assert default["mapped"] >= block  # glibc's default: a fresh mapping, handed back on free
-    assert tuned["tuned"] and tuned["mapped"] < block and tuned["free_in_heap"] >= block  # kept for reuse
-
-
-def test_reuse_freed_memory_is_skipped_without_glibc(monkeypatch):
-    monkeypatch.setattr(config, "_freed_memory_reused", False)
-
-    def no_glibc(name: str):
-        raise OSError(f"{name}: cannot open shared object file")
-
-    monkeypatch.setattr(config.ctypes, "CDLL", no_glibc)
-    assert config.reuse_freed_memory() is False and config.reusing_freed_memory() is False
