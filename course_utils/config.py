@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -84,3 +86,11 @@ def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> tor
         mode = "fast" if is_fast() else "full"
         print(f"course_utils: device={chosen.type}, seed={seed}, mode={mode}, torch {torch.__version__}")
     return chosen
+
+
+def require_supported(name: str, value: Any, supported: Collection[Any], why: str) -> None:
+    """Refuse a parameter value the lesson does not support, in one sentence that names the fix."""
+    if value not in supported:
+        choices = " or ".join(repr(choice) for choice in supported)
+        raise ValueError(f"This lesson supports {name} = {choices}, not {value!r}: {why}. "
+                         f"Set it in the parameters cell and run the notebook again.")

@@ -78,3 +78,19 @@ def interpolate_images(
         pair.append(batch)
     codes = encode_all(model, torch.cat(pair))
     return decode_all(model, interpolate(codes[0], codes[1], steps))
+
+
+def far_ring(codes: torch.Tensor, n: int = 32, factor: float = 2.0) -> torch.Tensor:
+    """``n`` codes on a circle around the codes' centre, ``factor`` times as far out as the farthest code.
+
+    Every point of the ring is at least ``factor - 1`` times the codes' radius away from any code:
+    a place the decoder never saw in training. Returns a float32 tensor of shape ``(n, 2)``.
+    """
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"far_ring needs 2-D codes of shape (N, 2), got {tuple(codes.shape)}.")
+    if not isinstance(n, int) or n < 3 or factor <= 1:
+        raise ValueError(f"far_ring needs n >= 3 points and a factor above 1, got n={n!r}, factor={factor!r}.")
+    centre = codes.float().median(dim=0).values
+    radius = factor * float((codes.float() - centre).norm(dim=1).max())
+    angles = torch.arange(n, dtype=torch.float32) * (2 * torch.pi / n)
+    return centre + radius * torch.stack([angles.cos(), angles.sin()], dim=1)

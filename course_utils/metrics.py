@@ -353,3 +353,32 @@ def share_in_prior(codes: torch.Tensor | np.ndarray, mass: float = 0.95) -> floa
         raise ValueError(f"mass must be between 0 and 1 (such as 0.95), got {mass!r}.")
     radius_squared = stats.chi2.ppf(mass, df=points.shape[1])  # |z|^2 of N(0, I) is chi-square
     return float(np.mean((points**2).sum(axis=1) <= radius_squared))
+
+
+def saturation(images: torch.Tensor | np.ndarray, margin: float = 0.05) -> float:
+    """The share of pixels within ``margin`` of pure black (0) or pure white (1): crisp, not grey."""
+    array = _numpy(images).astype(np.float32)
+    if array.size == 0:
+        raise ValueError("saturation needs at least one image, got an empty array.")
+    if not 0.0 < margin < 0.5:
+        raise ValueError(f"margin must be between 0 and 0.5 (such as 0.05), got {margin!r}.")
+    return float(np.mean((array <= margin) | (array >= 1.0 - margin)))
+
+
+def hole_share(
+    samples: torch.Tensor | np.ndarray, codes: torch.Tensor | np.ndarray, quantile: float = 0.95
+) -> tuple[float, float]:
+    """The share of ``samples`` that land in a hole, and the hole radius.
+
+    The codes are split in half: one half is the reference map, and a "hole" is any point farther
+    from every reference code than ``quantile`` of the other (held-out) half are. So, by construction,
+    about ``1 - quantile`` of real codes land in a hole.
+    """
+    points = _numpy(codes).astype(np.float32)
+    if points.ndim != 2 or len(points) < 4:
+        raise ValueError(f"codes must have shape (N, latent_dim) with N >= 4, got {points.shape}.")
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile must be between 0 and 1 (such as 0.95), got {quantile!r}.")
+    held_out, reference = points[: len(points) // 2], points[len(points) // 2 :]
+    radius = float(np.quantile(nearest_distances(held_out, reference), quantile))
+    return float(np.mean(nearest_distances(samples, reference) > radius)), radius

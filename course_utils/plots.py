@@ -48,7 +48,9 @@ def show_image_rows(
         raise ValueError("rows is empty: pass a dict like {'original': x, 'reconstruction': x_hat}.")
     arrays = {label: _as_images(images)[:n] for label, images in rows.items()}
     n = min(len(a) for a in arrays.values())
-    fig, axes = plt.subplots(len(arrays), n, figsize=(1.1 * n, 1.2 * len(arrays) + 0.3), squeeze=False)
+    # At most 10 inches wide, so that the notebook never shrinks the labels below 9 pt.
+    width = min(1.1 * n, 10.0)
+    fig, axes = plt.subplots(len(arrays), n, figsize=(width, width / n * 1.1 * len(arrays) + 0.3), squeeze=False)
     for r, (label, images) in enumerate(arrays.items()):
         for c in range(n):
             ax = axes[r, c]
@@ -56,7 +58,7 @@ def show_image_rows(
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0 and column_titles is not None:
-                ax.set_title(str(column_titles[c]), fontsize=8)
+                ax.set_title(str(column_titles[c]), fontsize=9)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title)
@@ -140,7 +142,7 @@ def plot_latent_scatter(
         plt.Line2D([], [], marker="o", linestyle="", color=scatter.cmap(scatter.norm(c)), label=names[c])
         for c in np.unique(labels)
     ]
-    ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    ax.legend(handles=handles, fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.set_title(title)
@@ -217,15 +219,41 @@ def plot_samples_on_latent(
     plot_latent_scatter(codes, labels, class_names, ax=left, title=title, alpha=0.3)
     left.scatter(points[:, 0], points[:, 1], marker="x", c="black", s=40, label="sample")
     for i, (x, y) in enumerate(points):
-        left.annotate(str(i), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        left.annotate(str(i), (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
     images = _as_images(decoded)
     ncols = int(np.ceil(np.sqrt(len(images))))
     nrows = int(np.ceil(len(images) / ncols))
     for i, image in enumerate(images):
         ax = fig.add_subplot(nrows, 2 * ncols, (i // ncols) * 2 * ncols + ncols + i % ncols + 1)
         ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(str(i), fontsize=7)
+        ax.set_title(str(i), fontsize=9)
         ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_shares(
+    predictions: Mapping[str, np.ndarray | torch.Tensor],
+    class_names: Sequence[str],
+    title: str = "Which classes do decoded codes look like?",
+) -> Figure:
+    """Grouped bars: for each set of images, the share a classifier reads as each class."""
+    if not predictions:
+        raise ValueError("predictions is empty: pass a dict like {'decoded N(0, I) samples': read_as}.")
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    width = 0.8 / len(predictions)
+    positions = np.arange(len(class_names))
+    for k, (name, predicted) in enumerate(predictions.items()):
+        values = np.asarray(predicted.cpu() if isinstance(predicted, torch.Tensor) else predicted).astype(int)
+        if values.size and (values.min() < 0 or values.max() >= len(class_names)):
+            raise ValueError(f"{name}: predictions must be class indices 0..{len(class_names) - 1}.")
+        shares = np.bincount(values, minlength=len(class_names)) / max(1, len(values))
+        ax.bar(positions + (k - (len(predictions) - 1) / 2) * width, shares, width, label=name)
+    ax.set_xticks(positions, class_names, rotation=30 if max(map(len, class_names)) > 3 else 0, ha="right"
+                  if max(map(len, class_names)) > 3 else "center")
+    ax.set_ylabel("share of images")
+    ax.set_title(title)
+    ax.legend(frameon=False)
     fig.tight_layout()
     return fig
 
@@ -242,7 +270,7 @@ def plot_spiral_fit(
     right.scatter(reconstructions[:, 0], reconstructions[:, 1], s=6, c="tab:orange", label="reconstruction")
     right.plot(decoded_curve[:, 0], decoded_curve[:, 1], "k-", lw=1, label="decoder(z) over the codes' range")
     right.set_title("Reconstructions lie on the decoder's curve")
-    right.legend(fontsize=8)
+    right.legend(fontsize=9)
     for ax in (left, right):
         ax.set_aspect("equal")
     fig.tight_layout()
@@ -350,7 +378,7 @@ def plot_latent_scatters(
     """2-D latent scatters side by side with their own axis scales, and the circle holding 95% of N(0, I)."""
     if not codes:
         raise ValueError("codes is empty: pass a dict like {'beta = 1': codes_of_that_model}.")
-    fig, axes = plt.subplots(1, len(codes), figsize=(3.9 * len(codes) + 1.4, 3.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(codes), figsize=(3.1 * len(codes) + 0.8, 3.4), squeeze=False)
     radius = float(np.sqrt(-2.0 * np.log(0.05)))  # P(|z| < r) = 0.95 for a 2-D standard normal
     for ax, (name, points) in zip(axes[0], codes.items()):
         plot_latent_scatter(points, labels, class_names, ax=ax, title=name, alpha=0.5)
@@ -364,7 +392,7 @@ def plot_latent_scatters(
         last = axes[0, -1]
         handles = list(last.get_legend().legend_handles) + [plt.Line2D([], [], color="black", ls="--")]
         texts = [t.get_text() for t in last.get_legend().get_texts()] + ["95% of N(0, I)"]
-        last.legend(handles, texts, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        last.legend(handles, texts, fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -423,7 +451,7 @@ def plot_model_comparison(
     n: int = 8,
     title: str | None = None,
 ) -> Figure:
-    """Originals over each model's reconstructions (left) and each model's decoded prior samples (right).
+    """Originals over each model's reconstructions (top panel) and each model's decoded prior samples (below).
 
     ``recon_notes`` and ``sample_notes`` add a measured line under a row label, e.g. {"VAE": "BCE 0.27"}.
     """
@@ -440,22 +468,22 @@ def plot_model_comparison(
         right_rows = {name: _as_images(images)[:n] for name, images in samples.items()}
         panels.append(("Decoded samples z ~ N(0, I)", right_rows, dict(sample_notes or {})))
     n = min(len(images) for _, rows, _ in panels for images in rows.values())
-    n_rows = max(len(rows) for _, rows, _ in panels)
-    fig = plt.figure(figsize=(1.05 * n * len(panels) + 1.2 * len(panels), 1.15 * n_rows + 0.7))
-    subfigs = np.atleast_1d(fig.subfigures(1, len(panels), wspace=0.04))
+    # Panels stacked, not side by side: one row of n images stays under 10 inches, so the notebook
+    # shows the labels at full size instead of shrinking a twice-as-wide figure.
+    tile = min(0.85, 8.2 / n)
+    heights = [len(rows) * tile * 1.25 + 0.45 for _, rows, _ in panels]
+    fig = plt.figure(figsize=(tile * n + 1.8, sum(heights)))
+    subfigs = np.atleast_1d(fig.subfigures(len(panels), 1, height_ratios=heights, hspace=0.02))
     for subfig, (heading, rows, notes) in zip(subfigs, panels):
-        axes = subfig.subplots(n_rows, n, squeeze=False)
-        for ax in axes.flat:
-            ax.axis("off")
+        axes = subfig.subplots(len(rows), n, squeeze=False)
         for r, (name, images) in enumerate(rows.items()):
             for c in range(n):
                 ax = axes[r, c]
-                ax.axis("on")
                 ax.imshow(images[c], cmap="gray", vmin=0, vmax=1)
                 ax.set_xticks([])
                 ax.set_yticks([])
             label = name + (f"\n{notes[name]}" if name in notes else "")
-            axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+            axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
         subfig.suptitle(heading, fontsize=10)
     if title:
         fig.suptitle(title, y=1.04)
@@ -560,7 +588,7 @@ def plot_error_by_latent_size(
     ax.plot(sizes, values, "o-", lw=2, label="autoencoder")
     for size, value in zip(sizes, values):
         ax.annotate(f"{value:.4f}", (size, value), xytext=(0, 7), textcoords="offset points",
-                    ha="center", fontsize=8)
+                    ha="center", fontsize=9)
     for (name, value), style in zip((baselines or {}).items(), ("--", ":", "-.")):
         ax.axhline(float(value), color="gray", ls=style, label=name)
     ax.set_xscale("log", base=2)
@@ -569,6 +597,6 @@ def plot_error_by_latent_size(
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig

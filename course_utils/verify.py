@@ -40,6 +40,63 @@ SEEDS = (0, 1)
 #: The one non-default code size each lesson is also run with (lessons 1 and 2 draw a 2-D code only).
 EXTRA_CODE_SIZES = {"03_conv_autoencoder_tsne": 8, "04_variational_autoencoder": 32}
 _ASSERT_MESSAGE = re.compile(r"""^\s*assert\b.*?,\s*f?(["'])(.+?)\1""", re.MULTILINE)
+_FENCED_PYTHON = re.compile(r"```python\n(.*?)\n```", re.DOTALL)
+#: What an exercise's checker prints while the student's stub is untouched.
+STUB_UNTOUCHED = "not done yet"
+
+
+#: The notebook's output width in JupyterLab at a 1280-px-wide window: wider figures are shrunk to it.
+DISPLAY_WIDTH_PX = 1130
+#: The smallest figure text, in points as displayed, that still reads comfortably ("about 9 pt").
+MIN_DISPLAYED_PT = 8.5
+UNREADABLE = "UNREADABLE FIGURE TEXT:"
+#: Injected after the parameters by the matrix (never in a student's copy): before the inline backend
+#: shows a cell's figures, it measures every text's size as displayed at the notebook's width.
+FONT_CHECK_CELL = f"""
+import matplotlib.pyplot as _plt
+from matplotlib.text import Text as _Text
+from IPython import get_ipython as _get_ipython
+
+def _course_font_check(*_):
+    for _number in _plt.get_fignums():
+        _fig = _plt.figure(_number)
+        _box = _fig.get_tightbbox(_fig.canvas.get_renderer())
+        _width_px = _box.width * _fig.dpi
+        _scale = min(1.0, {DISPLAY_WIDTH_PX} / _width_px)
+        _small = sorted((_t.get_fontsize() * _scale, _t.get_text()) for _t in _fig.findobj(_Text)
+                        if _t.get_visible() and _t.get_text().strip())
+        if _small and _small[0][0] < {MIN_DISPLAYED_PT}:
+            print("{UNREADABLE}", f"a figure {{_width_px:.0f}} px wide shows {{_small[0][1][:40]!r}} "
+                  f"at {{_small[0][0]:.1f}} pt")
+
+_get_ipython().events.callbacks["post_execute"].insert(0, _course_font_check)
+"""
+
+
+def solution_code(cell: nbformat.NotebookNode) -> str:
+    """The Python inside a solution cell (a Markdown cell tagged ``solution`` that shows it, folded)."""
+    blocks = _FENCED_PYTHON.findall(cell.source)
+    if cell.cell_type != "markdown" or "solution" not in cell.metadata.get("tags", []) or len(blocks) != 1:
+        raise ValueError("a solution cell is a Markdown cell tagged 'solution' with exactly one ```python block")
+    return blocks[0]
+
+
+def with_solutions_run(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of a lesson in which every solution is a code cell, so that running it checks the solutions."""
+    copy = nbformat.from_dict(nb)
+    for index, cell in enumerate(copy.cells):
+        if cell.cell_type == "markdown" and "solution" in cell.metadata.get("tags", []):
+            copy.cells[index] = nbformat.v4.new_code_cell(solution_code(cell), metadata={"tags": ["solution"]})
+    return copy
+
+
+def with_font_check(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of a lesson that reports figure text too small to read, right after its parameters cell."""
+    copy = nbformat.from_dict(nb)
+    tagged = [i for i, c in enumerate(copy.cells) if "parameters" in c.metadata.get("tags", [])]
+    at = tagged[0] + 1 if tagged else 0
+    copy.cells.insert(at, nbformat.v4.new_code_cell(FONT_CHECK_CELL, metadata={"tags": ["font-check"]}))
+    return copy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +171,7 @@ def _checks_and_verdicts(nb: nbformat.NotebookNode) -> tuple[list[str], list[str
     checks: list[str] = []
     held: list[str] = []
     not_held: list[str] = []
+    unreadable: list[str] = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -124,15 +182,25 @@ def _checks_and_verdicts(nb: nbformat.NotebookNode) -> tuple[list[str], list[str
             return checks, held, not_held, f"cell {index}: {error.get('ename')}: {value[:300]}"
         if cell.get("execution_count") is None:
             continue
+        if "# YOUR CODE HERE" in cell.source:
+            printed = "".join(o.get("text", "") for o in cell.get("outputs", []))
+            if STUB_UNTOUCHED not in printed:
+                return checks, held, not_held, f"cell {index}: the exercise stub's checker did not say '{STUB_UNTOUCHED}'"
+            checks.append(f"exercise stub in cell {index} is reported as not done")
         checks += [m.group(2) for m in _ASSERT_MESSAGE.finditer(cell.source)]
         checks += ["(unnamed assert)"] * (cell.source.count("assert ") - len(_ASSERT_MESSAGE.findall(cell.source)))
         for output in cell.get("outputs", []):
             text = output.get("text", "") if output.get("output_type") == "stream" else ""
             for line in text.splitlines():
+                if line.startswith(UNREADABLE):
+                    unreadable.append(f"cell {index}: {line[len(UNREADABLE):].strip()}")
                 if line.startswith(HELD):
                     held.append(line[len(HELD):].strip())
                 elif line.startswith(NOT_HELD):
                     not_held.append(line[len(NOT_HELD):].strip())
+    if unreadable:
+        return checks, held, not_held, "figure text too small to read: " + "; ".join(unreadable)
+    checks.append("every figure's text reads at 9 pt or more at the notebook's width")
     return checks, held, not_held, ""
 
 
@@ -140,6 +208,8 @@ def run_lesson(path: Path, setting: Setting, workdir: Path, device: str | None =
                threads: int | None = None, cell_timeout: int = 900) -> Result:
     """Execute one lesson in one setting with papermill, in a fresh kernel, and read its checks."""
     output = workdir / f"{path.stem}__{setting.label.replace('/', '_')}.ipynb"
+    source = output.with_suffix(".input.ipynb")  # the lesson with its solutions as code cells
+    nbformat.write(with_font_check(with_solutions_run(nbformat.read(path, as_version=4))), source)
     env = dict(os.environ, COURSE_FAST="1" if setting.mode == "fast" else "0", COURSE_OFFLINE="1",
                PYTHONWARNINGS="ignore")
     if device == "cpu":
@@ -148,7 +218,7 @@ def run_lesson(path: Path, setting: Setting, workdir: Path, device: str | None =
         env.pop("CUDA_VISIBLE_DEVICES", None)
     if threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    command = [sys.executable, "-m", "papermill", str(path), str(output), "--cwd", str(path.parent),
+    command = [sys.executable, "-m", "papermill", str(source), str(output), "--cwd", str(path.parent),
                "--no-progress-bar", "--execution-timeout", str(cell_timeout), "-k", "python3"]
     for name, value in setting.parameters().items():
         command += ["-p", name, str(value)]

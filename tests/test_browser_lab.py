@@ -356,6 +356,24 @@ def _label(radio_box: Any, text: str) -> Any:
     return radio_box.locator("label").filter(has_text=re.compile(f"^{re.escape(text)}$"))
 
 
+def test_run_all_leaves_the_students_work_alone(lesson: RanLesson) -> None:
+    """After Run All: the quiz reads 0 answered, every exercise still holds its stub, no stray outputs."""
+    if lesson.name == GALLERY.stem:
+        pytest.skip("the widget gallery has no quiz and no exercise")
+    scores = [t.strip() for t in lesson.page.locator(".course-quiz .widget-html-content").all_inner_texts()
+              if t.strip().startswith("score ")]
+    assert scores and all(re.fullmatch(r"score 0/\d+, 0 answered", t) for t in scores), scores
+    outputs = {i: "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
+               for i, cell in enumerate(lesson.saved.cells) if cell.cell_type == "code"}
+    praised = [i for i, text in outputs.items() if "Well done!" in text]
+    assert not praised, f"{lesson.name}: cells {praised} say 'Well done!' although the student wrote nothing"
+    stubs = [i for i, cell in enumerate(lesson.saved.cells) if "# YOUR CODE HERE" in cell.source]
+    assert stubs and all("not done yet" in outputs[i] for i in stubs), {i: outputs[i] for i in stubs}
+    stray = [i for i, cell in enumerate(lesson.saved.cells) for o in cell.get("outputs", [])
+             if o.get("output_type") == "execute_result" and o.get("data", {}).get("text/plain") in ("True", "False")]
+    assert not stray, f"{lesson.name}: cells {stray} show a bare True/False"
+
+
 def test_quiz_gives_feedback_at_once_and_allows_a_retry(lesson: RanLesson, screenshots: Path) -> None:
     """Right answer, then a wrong one: each click shows its verdict, and the score line moves."""
     page, expect = lesson.page, sync_api.expect

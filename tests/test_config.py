@@ -69,3 +69,9 @@ def test_import_has_no_side_effects():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=config.REPO_ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "clean"
+
+
+def test_an_unsupported_parameter_is_refused_in_one_sentence_naming_the_fix():
+    config.require_supported("LATENT_DIM", 2, (2,), "the lesson draws codes on a page")  # supported: silent
+    with pytest.raises(ValueError, match=r"supports LATENT_DIM = 2, not 8: the lesson draws.*parameters cell"):
+        config.require_supported("LATENT_DIM", 8, (2,), "the lesson draws codes on a page")

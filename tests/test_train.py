@@ -85,3 +85,11 @@ def test_cuda_graph_training_learns_like_eager_training(kind):
     for part in eager.train:
         assert graphed.train[part][-1] == pytest.approx(eager.train[part][-1], rel=0.02), part
     assert graphed.val["total"][-1] < graphed.val["total"][0], "the graphed loop should learn"
+
+
+def test_epochs_for_gives_small_datasets_enough_weight_updates():
+    assert train.epochs_for(60_000, 5, min_steps=400) == 5  # 2,345 steps already
+    assert train.epochs_for(4_000, 5, min_steps=400) == 13  # 32 steps per epoch -> 13 epochs
+    assert train.epochs_for(3_000, 14, min_steps=400) == 17
+    with pytest.raises(ValueError, match="min_steps must be a positive integer"):
+        train.epochs_for(100, 1, min_steps=0)

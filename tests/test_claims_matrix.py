@@ -1,0 +1,104 @@
+"""The claims matrix, fast part: every lesson in every setting it offers, every self-check holding.
+
+The whole fast matrix runs once per session (two lessons at a time, sharing the cores), then each
+(lesson, setting) is its own test, so a failure names the lesson, the setting and the failing check.
+The full part runs on demand: ``python -m course_utils.verify --modes full``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import verify
+
+LESSONS = verify.lessons()
+CELLS = [(path, setting) for path in LESSONS for setting in verify.settings_for(path.stem, modes=("fast",))]
+
+
+@pytest.fixture(scope="session")
+def fast_matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], verify.Result]:
+    """Run the fast matrix once and print its table; keyed by (lesson, setting label)."""
+    workdir = tmp_path_factory.mktemp("claims-matrix")
+    jobs = int(os.environ.get("COURSE_MATRIX_JOBS", "2"))
+    results = verify.run_matrix(LESSONS, lambda lesson: verify.settings_for(lesson, modes=("fast",)),
+                                workdir, device="cpu", jobs=jobs, echo=False)
+    print("\n" + verify.markdown_table(results, "cpu", sum(r.seconds for r in results) / jobs))
+    return {(r.lesson, r.setting.label): r for r in results}
+
+
+@pytest.mark.parametrize("path, setting", CELLS, ids=[f"{p.stem[:2]}-{s.label}" for p, s in CELLS])
+def test_every_claim_holds(fast_matrix: dict, path: Path, setting: verify.Setting) -> None:
+    result = fast_matrix[(path.stem, setting.label)]
+    assert result.passed, f"{path.stem} in {setting.label}: {result.failure}"
+    assert result.checks, f"{path.stem} in {setting.label} ran no self-check at all"
+
+
+def test_the_matrix_covers_modes_datasets_seeds_and_a_code_size():
+    labels = {s.label for s in verify.settings_for("03_conv_autoencoder_tsne")}
+    assert {"fast/mnist/s0", "fast/fashion-mnist/s1", "full/mnist/s1", "full/fashion-mnist/s0"} <= labels
+    assert any(s.latent_dim == 8 for s in verify.settings_for("03_conv_autoencoder_tsne"))
+    assert all(s.latent_dim is None for s in verify.settings_for("01_magic_wardrobe"))  # 2-D only
+    assert len(verify.settings_for("01_magic_wardrobe", modes=("fast",))) == 4
+
+
+def _executed(*cells: tuple[str, list[dict]]) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    for number, (source, outputs) in enumerate(cells, start=1):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.execution_count, cell.outputs = number, [nbformat.from_dict(o) for o in outputs]
+        nb.cells.append(cell)
+    return nb
+
+
+def _stream(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def test_a_failed_assert_is_reported_by_its_message():
+    nb = _executed(("assert 1 < 2, 'one is less than two'", []),
+                   ("assert 3 < 2, 'three is less than two'",
+                    [{"output_type": "error", "ename": "AssertionError", "evalue": "three is less than two",
+                      "traceback": []}]))
+    checks, held, not_held, failure = verify._checks_and_verdicts(nb)
+    assert checks == ["one is less than two"]
+    assert failure == "cell 1: AssertionError: three is less than two"
+
+
+def test_verdicts_stubs_and_small_figure_text_are_read_from_the_outputs():
+    nb = _executed(("claims.verdict(...)", [_stream("Held here: a (1).\nDid not hold here: b (2). Why.\n")]),
+                   ("def f():\n    # YOUR CODE HERE\n    return None\ncheck(f);", [_stream("f: not done yet.\n")]))
+    checks, held, not_held, failure = verify._checks_and_verdicts(nb)
+    assert (held, not_held, failure) == (["a (1)."], ["b (2). Why."], "")
+    touched = _executed(("# YOUR CODE HERE\ncheck(f);", [_stream("f: correct. Well done!\n")]))
+    assert "did not say 'not done yet'" in verify._checks_and_verdicts(touched)[3]
+    small = _executed(("plot()", [_stream(f"{verify.UNREADABLE} a figure 2000 px wide shows 'x' at 4.2 pt\n")]))
+    assert "figure text too small" in verify._checks_and_verdicts(small)[3]
+
+
+def test_solutions_become_code_only_in_the_copy_the_matrix_runs():
+    lesson = nbformat.read(LESSONS[0], as_version=4)
+    ran = verify.with_solutions_run(lesson)
+    solutions = [c for c in lesson.cells if "solution" in c.metadata.get("tags", [])]
+    assert solutions and all(c.cell_type == "markdown" for c in solutions)
+    assert [c.cell_type for c in ran.cells if "solution" in c.metadata.get("tags", [])] == ["code"] * len(solutions)
+    assert "```" not in ran.cells[lesson.cells.index(solutions[0])].source
+
+
+def test_the_table_names_each_failure():
+    passed = verify.Result("01_x", verify.Setting("fast", "mnist", 0), True, 3.0, ["a"], ["p"], [])
+    failed = verify.Result("01_x", verify.Setting("fast", "mnist", 1), False, 4.0, [], [], [], "cell 3: boom")
+    table = verify.markdown_table([passed, failed], "cpu", 7.0)
+    assert "| 01_x | ok 1/1/1 (3 s) | **FAIL** |" in table
+    assert "- 01_x, fast/mnist/s1: cell 3: boom" in table
+
+
+def test_the_command_line_refuses_bad_options_before_running_anything(capsys):
+    with pytest.raises(SystemExit):
+        verify.main(["--jobs", "0"])
+    assert "--jobs must be 1 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="no lesson matches"):
+        verify.main(["--lessons", "99"])

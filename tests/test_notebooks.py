@@ -1,0 +1,71 @@
+"""What a student opens: committed lessons without outputs, and a Run All that leaves their work alone.
+
+The lessons themselves run in the claims matrix (tests/test_claims_matrix.py) and in JupyterLab
+(tests/test_browser_lab.py); these checks read the committed notebooks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import verify
+
+LESSONS = verify.lessons()
+#: How every speaker-notes cell starts, so that a student reading the notebook knows it is not for them.
+INSTRUCTOR_MARK = "**Instructor notes**"
+
+
+def _cells(path: Path) -> list[nbformat.NotebookNode]:
+    return nbformat.read(path, as_version=4).cells
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_committed_without_outputs(path: Path) -> None:
+    dirty = [i for i, c in enumerate(_cells(path)) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them (Edit > Clear Outputs of All Cells)"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_no_private_names_and_no_quiz_answered_in_code(path: Path) -> None:
+    code = [c.source for c in _cells(path) if c.cell_type == "code"]
+    private = [line for source in code for line in source.splitlines()
+               if re.search(r"from course_utils\S* import .*\b_\w+|\b[a-z]+\._[a-z]\w*\(", line)]
+    assert not private, f"{path.name} reaches into private names: {private}"
+    answered = [s for s in code if re.search(r"\bquiz\.check\(", s)]
+    assert not answered, f"{path.name} answers its own quiz in code, so Run All starts the score above 0: {answered}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_folded_solution_that_run_all_skips(path: Path) -> None:
+    cells = _cells(path)
+    stubs = [i for i, c in enumerate(cells) if c.cell_type == "code" and "# YOUR CODE HERE" in c.source]
+    assert stubs, f"{path.name} has no exercise"
+    for i in stubs:
+        assert cells[i].source.rstrip().endswith(";"), f"{path.name} cell {i}: end the check with ';' (no stray output)"
+        following = cells[i + 1]
+        assert "solution" in following.metadata.get("tags", []), f"{path.name}: no solution right after cell {i}"
+        assert following.cell_type == "markdown", f"{path.name} cell {i + 1}: Run All would run the solution"
+        assert "<details>" in following.source and verify.solution_code(following).strip()
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_speaker_notes_say_they_are_for_instructors(path: Path) -> None:
+    notes = [c.source for c in _cells(path) if c.metadata.get("slideshow", {}).get("slide_type") == "notes"]
+    assert notes, f"{path.name} has no speaker notes"
+    unmarked = [n[:60] for n in notes if not n.startswith(INSTRUCTOR_MARK)]
+    assert not unmarked, f"{path.name}: notes cells must start with {INSTRUCTOR_MARK!r}: {unmarked}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_the_parameters_cell_says_what_it_supports_and_the_lesson_refuses_the_rest(path: Path) -> None:
+    cells = _cells(path)
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell must be tagged 'parameters' (papermill injects after it)"
+    parameters = cells[tagged[0]].source
+    assert "DATASET" in parameters and "SEED" in parameters and "LATENT_DIM" in parameters
+    first_code = next(c.source for c in cells[tagged[0] + 1:] if c.cell_type == "code")
+    assert 'config.require_supported("DATASET"' in first_code, f"{path.name}: refuse an unknown DATASET at once"
