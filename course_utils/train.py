@@ -189,7 +189,8 @@ def epochs_for(n_images: int, epochs: int, min_steps: int, batch_size: int = 128
     A model learns per weight update, not per epoch: five epochs over 60,000 images are 2,345 updates,
     over 4,000 images only 160. Lessons use this so that one setting trains well on either.
     """
-    for name, value in (("n_images", n_images), ("epochs", epochs), ("min_steps", min_steps), ("batch_size", batch_size)):
+    named = (("n_images", n_images), ("epochs", epochs), ("min_steps", min_steps), ("batch_size", batch_size))
+    for name, value in named:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     steps_per_epoch = -(-n_images // batch_size)  # the last, partial batch is a step too

@@ -185,7 +185,8 @@ def _checks_and_verdicts(nb: nbformat.NotebookNode) -> tuple[list[str], list[str
         if "# YOUR CODE HERE" in cell.source:
             printed = "".join(o.get("text", "") for o in cell.get("outputs", []))
             if STUB_UNTOUCHED not in printed:
-                return checks, held, not_held, f"cell {index}: the exercise stub's checker did not say '{STUB_UNTOUCHED}'"
+                failure = f"cell {index}: the exercise stub's checker did not say '{STUB_UNTOUCHED}'"
+                return checks, held, not_held, failure
             checks.append(f"exercise stub in cell {index} is reported as not done")
         checks += [m.group(2) for m in _ASSERT_MESSAGE.finditer(cell.source)]
         checks += ["(unnamed assert)"] * (cell.source.count("assert ") - len(_ASSERT_MESSAGE.findall(cell.source)))
@@ -265,7 +266,8 @@ def markdown_table(results: Sequence[Result], device: str, wall_seconds: float) 
         "",
         f"- Date: {dt.date.today().isoformat()}; machine: {platform.node()} ({platform.machine()}, "
         f"{os.cpu_count()} cores), device: {device}; Python {platform.python_version()}.",
-        f"- {len(results)} lesson runs, {sum(r.passed for r in results)} passed; wall time {wall_seconds / 60:.1f} min.",
+        f"- {len(results)} lesson runs, {sum(r.passed for r in results)} passed; "
+        f"wall time {wall_seconds / 60:.1f} min.",
         f"- {mnist_note}",
         "- A cell reads `ok checks/predictions held/predictions (seconds)`, or **FAIL** (the failing check is "
         "listed below). *other z* is the lesson's extra code size.",
@@ -305,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-code-size", action="store_true", help="skip the extra code-size runs")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: what config.setup picks")
     parser.add_argument("--jobs", type=int, default=1, help="lesson runs at once (they share the cores)")
-    parser.add_argument("--output", type=Path, help="also write the table as Markdown here (e.g. docs/claims_matrix.md)")
+    parser.add_argument("--output", type=Path,
+                        help="also write the table as Markdown here (e.g. docs/claims_matrix.md)")
     parser.add_argument("--keep", type=Path, help="keep the executed notebooks in this folder")
     args = parser.parse_args(argv)
     if args.jobs < 1:

@@ -363,7 +363,8 @@ def test_run_all_leaves_the_students_work_alone(lesson: RanLesson) -> None:
     scores = [t.strip() for t in lesson.page.locator(".course-quiz .widget-html-content").all_inner_texts()
               if t.strip().startswith("score ")]
     assert scores and all(re.fullmatch(r"score 0/\d+, 0 answered", t) for t in scores), scores
-    outputs = {i: "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
+    outputs = {i: "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                          for o in cell.get("outputs", []))
                for i, cell in enumerate(lesson.saved.cells) if cell.cell_type == "code"}
     praised = [i for i, text in outputs.items() if "Well done!" in text]
     assert not praised, f"{lesson.name}: cells {praised} say 'Well done!' although the student wrote nothing"
