@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import os
 import platform
 import re
@@ -142,6 +143,25 @@ class Result:
         verdicts = f", {len(self.held)}/{len(self.held) + len(self.not_held)} predictions held" \
             if self.held or self.not_held else ""
         return f"ok ({len(self.checks)} checks{verdicts}, {self.seconds:.0f} s)"
+
+
+def save_results(results: Sequence[Result], path: Path) -> None:
+    """Write results as JSON (beside the Markdown table), so that a partial rerun can update them."""
+    rows = [{**dataclasses.asdict(r), "setting": dataclasses.asdict(r.setting)} for r in results]
+    path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
+def load_results(path: Path) -> list[Result]:
+    """Results written by ``save_results``."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [Result(**{**row, "setting": Setting(**row["setting"])}) for row in rows]
+
+
+def merge_results(old: Sequence[Result], new: Sequence[Result]) -> list[Result]:
+    """``old`` with every (lesson, setting) that ``new`` ran again replaced, in the matrix's order."""
+    fresh = {(r.lesson, r.setting): r for r in new}
+    merged = [fresh.pop((r.lesson, r.setting), r) for r in old]
+    return sorted(merged + list(fresh.values()), key=lambda r: r.lesson)
 
 
 def lessons(selected: Iterable[str] | None = None) -> list[Path]:
@@ -310,11 +330,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path,
                         help="also write the table as Markdown here (e.g. docs/claims_matrix.md)")
     parser.add_argument("--keep", type=Path, help="keep the executed notebooks in this folder")
+    parser.add_argument("--update", action="store_true",
+                        help="with --output: replace only the runs made now in the table already there")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more")
     if any(seed < 0 for seed in args.seeds):
         parser.error("--seeds must be non-negative integers")
+    if args.update and args.output is None:
+        parser.error("--update needs --output (the table to update)")
     if args.output is not None and not args.output.parent.is_dir():
         parser.error(f"--output: folder {args.output.parent} does not exist; create it or pick another path")
     paths = lessons(args.lessons)
@@ -328,12 +352,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = args.keep or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
         results = run_matrix(paths, columns, workdir, device=args.device, jobs=args.jobs)
-    table = markdown_table(results, device, time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    if args.output is not None:
+        stored = args.output.with_suffix(".json")
+        everything = merge_results(load_results(stored), results) if args.update and stored.exists() else results
+        if args.update:
+            wall += sum(r.seconds for r in everything if r not in results) / args.jobs  # the earlier runs' share
+        save_results(everything, stored)
+        table = markdown_table(everything, device, wall)
+        args.output.write_text(table, encoding="utf-8")
+    else:
+        table = markdown_table(results, device, wall)
     print()
     print(table)
     if args.output is not None:
-        args.output.write_text(table, encoding="utf-8")
-        print(f"verify: wrote {args.output}")
+        print(f"verify: wrote {args.output} and {args.output.with_suffix('.json')}")
     return 0 if all(r.passed for r in results) else 1
 
 

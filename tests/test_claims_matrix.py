@@ -102,3 +102,25 @@ def test_the_command_line_refuses_bad_options_before_running_anything(capsys):
     assert "--jobs must be 1 or more" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="no lesson matches"):
         verify.main(["--lessons", "99"])
+
+
+@pytest.mark.parametrize("lesson", ["01_magic_wardrobe", "02_vanilla_autoencoder"])
+def test_a_2d_lesson_refuses_another_code_size_in_its_first_cells(lesson: str, tmp_path: Path) -> None:
+    path = next(p for p in LESSONS if p.stem == lesson)
+    result = verify.run_lesson(path, verify.Setting("fast", "mnist", 0, latent_dim=8), tmp_path, device="cpu")
+    assert not result.passed and "ValueError: This lesson supports LATENT_DIM = 2, not 8" in result.failure
+    executed = nbformat.read(next(tmp_path.glob(f"{lesson}__*z8.ipynb")), as_version=4)
+    failing = int(result.failure.split(":")[0].split()[-1])
+    assert "config.require_supported" in executed.cells[failing].source, "it should stop in its setup cell"
+    assert "load_splits" not in "".join(c.source for c in executed.cells[:failing]), "before loading any data"
+
+
+def test_a_partial_rerun_replaces_only_its_own_runs(tmp_path: Path) -> None:
+    old = [verify.Result("01_x", verify.Setting("full", "mnist", s), s == 0, 5.0, ["a"], [], [], "" if s == 0 else "x")
+           for s in (0, 1)]
+    stored = tmp_path / "matrix.json"
+    verify.save_results(old, stored)
+    rerun = verify.Result("01_x", verify.Setting("full", "mnist", 1), True, 6.0, ["a"], ["p"], [])
+    merged = verify.merge_results(verify.load_results(stored), [rerun])
+    assert [(r.setting.seed, r.passed) for r in merged] == [(0, True), (1, True)]
+    assert merged[1].held == ["p"]
