@@ -12,8 +12,11 @@ from __future__ import annotations
 HELD, NOT_HELD = "Held here:", "Did not hold here:"
 
 
-def verdict(prediction: str, held: bool, evidence: str, why_not: str = "") -> bool:
-    """Print whether ``prediction`` held in this run, with the measured ``evidence``; return ``held``."""
+def verdict(prediction: str, held: bool, evidence: str, why_not: str = "") -> None:
+    """Print whether ``prediction`` held in this run, with the measured ``evidence`` (and why, if not).
+
+    It returns nothing, so a verdict as a cell's last line leaves no stray ``True`` under it.
+    """
     if not isinstance(held, bool):
         held = bool(held)  # numpy booleans and 0-d tensors read naturally as predictions
     if held:
@@ -21,4 +24,3 @@ def verdict(prediction: str, held: bool, evidence: str, why_not: str = "") -> bo
     else:
         reason = f" {why_not}" if why_not else ""
         print(f"{NOT_HELD} {prediction} ({evidence}).{reason}")
-    return held

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from course_utils import config
 from course_utils.train import History
@@ -109,7 +110,7 @@ def plot_loss_curves(
             ax.plot(epochs, history.val[part], "s--", label=f"validation {part}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.set_xticks(epochs)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # a few whole epochs, even for 300 of them
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
@@ -219,14 +220,20 @@ def plot_samples_on_latent(
     plot_latent_scatter(codes, labels, class_names, ax=left, title=title, alpha=0.3)
     left.scatter(points[:, 0], points[:, 1], marker="x", c="black", s=40, label="sample")
     for i, (x, y) in enumerate(points):
-        left.annotate(str(i), (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
+        left.annotate(f"#{i}", (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
+    legend = left.get_legend()
+    if legend is not None:  # below the scatter, where the images on the right cannot cover it
+        handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+        legend.remove()
+        left.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, fontsize=9,
+                    frameon=False)
     images = _as_images(decoded)
     ncols = int(np.ceil(np.sqrt(len(images))))
     nrows = int(np.ceil(len(images) / ncols))
     for i, image in enumerate(images):
         ax = fig.add_subplot(nrows, 2 * ncols, (i // ncols) * 2 * ncols + ncols + i % ncols + 1)
         ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(str(i), fontsize=9)
+        ax.set_title(f"#{i}", fontsize=9)
         ax.axis("off")
     fig.tight_layout()
     return fig

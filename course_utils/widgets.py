@@ -186,12 +186,12 @@ class LatentExplorer:
             lows, highs = zip(*self.ranges)
             mids = [(lo + hi) / 2 for lo, hi in self.ranges]
             points = [list(lows), mids, list(highs)]
-        fig, axes = plt.subplots(1, len(points), figsize=(1.6 * len(points), 2.0), squeeze=False)
+        fig, axes = plt.subplots(1, len(points), figsize=(1.6 * len(points), 2.1), squeeze=False)
         for ax, point in zip(axes[0], points):
             with torch.inference_mode():
                 image = self.decode(torch.tensor([list(point)], dtype=torch.float32))[0]
             ax.imshow(np.squeeze(image.cpu().numpy()), cmap="gray", vmin=0, vmax=1)
-            ax.set_title("(" + ", ".join(f"{v:.1f}" for v in point) + ")", fontsize=7)
+            ax.set_title("(" + ", ".join(f"{round(v, 1) + 0.0:.1f}" for v in point) + ")", fontsize=9)  # no "-0.0"
             ax.axis("off")
         fig.tight_layout()
         return fig
