@@ -20,7 +20,7 @@ def verdict(prediction: str, held: bool, evidence: str, why_not: str = "") -> No
     if not isinstance(held, bool):
         held = bool(held)  # numpy booleans and 0-d tensors read naturally as predictions
     if held:
-        print(f"{HELD} {prediction} ({evidence}).")
+        print(f"{HELD} {prediction}: {evidence}.")
     else:
         reason = f" {why_not}" if why_not else ""
-        print(f"{NOT_HELD} {prediction} ({evidence}).{reason}")
+        print(f"{NOT_HELD} {prediction}: {evidence}.{reason}")
