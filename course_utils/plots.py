@@ -225,7 +225,8 @@ def plot_samples_on_latent(
     if legend is not None:  # below the scatter, where the images on the right cannot cover it
         handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
         legend.remove()
-        left.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, fontsize=9,
+        columns = 5 if max(len(t) for t in texts) <= 6 else 2  # long garment names: two columns, or it widens
+        left.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=columns, fontsize=9,
                     frameon=False)
     images = _as_images(decoded)
     ncols = int(np.ceil(np.sqrt(len(images))))
@@ -367,7 +368,7 @@ def plot_error_histograms(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("images")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # never over the bars
     fig.tight_layout()
     return fig
 
