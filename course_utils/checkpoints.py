@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -19,12 +20,22 @@ from course_utils.train import History
 FORMAT_VERSION = 1
 
 
-def checkpoint_path(name: str, directory: Path | None = None) -> Path:
-    """Where the checkpoint ``name`` lives; fast-mode models get their own file."""
+def settings_digest(settings: dict) -> str:
+    """Eight hex digits that change whenever the settings do (key order does not matter)."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8")).hexdigest()[:8]
+
+
+def checkpoint_path(name: str, directory: Path | None = None, settings: dict | None = None) -> Path:
+    """Where the checkpoint ``name`` trained with ``settings`` lives: ``<name>-<digest>[-fast].pt``.
+
+    The digest of the settings is part of the file name, so models trained with other settings (another
+    seed, another lesson's epochs) get files of their own and never overwrite each other.
+    """
     if not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ValueError(f"Checkpoint names are plain file stems like 'mlp_ae_mnist', got {name!r}.")
+    digest = f"-{settings_digest(settings)}" if settings else ""
     suffix = "-fast" if config.is_fast() else ""
-    return (directory or config.checkpoint_dir()) / f"{name}{suffix}.pt"
+    return (directory or config.checkpoint_dir()) / f"{name}{digest}{suffix}.pt"
 
 
 def save_checkpoint(path: Path, model: nn.Module, history: History, settings: dict) -> None:
@@ -74,11 +85,12 @@ def load_or_train(
 ) -> tuple[nn.Module, History]:
     """Load the model ``name`` if a matching checkpoint exists; otherwise train and save it.
 
-    ``settings`` (JSON-able: dataset, sizes, epochs...) must match what the file was trained
-    with, so changing a lesson's parameters retrains instead of loading a stale model.
+    ``settings`` (JSON-able: dataset, sizes, epochs...) name the file together with ``name``, so
+    changing a lesson's parameters trains a model of its own instead of loading or overwriting another;
+    the file's stored settings are checked again on loading.
     """
     settings = dict(settings or {})
-    path = checkpoint_path(name, directory)
+    path = checkpoint_path(name, directory, settings)
     model = build()
     if device is not None:
         model = model.to(device)

@@ -3,7 +3,7 @@
 A self-check (an ``assert``) guards a claim that must hold in every setting the lesson offers.
 Some results depend on the data, the seed or the training budget; the lesson states those as a
 prediction and prints, from the numbers just computed, whether it held here. The claims matrix
-(``python -m course_utils.verify``) collects these verdict lines from every run.
+(``python -m course_tools.verify``) collects these verdict lines from every run.
 """
 
 from __future__ import annotations

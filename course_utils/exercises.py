@@ -72,3 +72,16 @@ def check_value(candidate: Any, expected: float, name: str, tolerance: float) ->
         return True
     print(f"{name}: {value:.4g} is not right yet; look again at how you computed it.")
     return False
+
+
+def with_seed(function: Callable[..., Any], seed: int) -> Callable[..., Any]:
+    """``function`` run with PyTorch's generator seeded to ``seed`` each call, the caller's state untouched.
+
+    So a student's random function and the course's draw the same noise and can be compared.
+    """
+    def run(*args: Any) -> Any:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            return function(*args)
+
+    return run

@@ -234,6 +234,11 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def conv_parameters(in_channels: int, out_channels: int, kernel_size: int) -> int:
+    """How many weights and biases ``nn.Conv2d(in_channels, out_channels, kernel_size)`` has (asks PyTorch)."""
+    return count_parameters(nn.Conv2d(in_channels, out_channels, kernel_size))
+
+
 # --- looking inside a model (lesson 3) -------------------------------------------------------
 
 

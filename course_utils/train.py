@@ -58,7 +58,7 @@ def preferred_memory_format(model: nn.Module) -> torch.memory_format:
 
     oneDNN's CPU convolution kernels are built for channels-last data: on 2 cores each conv
     layer of the lessons' models ran its forward and backward pass 1.3-2x faster in that layout
-    (the transposed convolutions gained most; see ``python -m course_utils.bench``).
+    (the transposed convolutions gained most; see ``python -m course_tools.bench``).
     """
     has_conv = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
     return torch.channels_last if has_conv else torch.contiguous_format

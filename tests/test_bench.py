@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from course_utils import bench
+from course_tools import bench
 
 
 def test_quick_benchmark_reports_both_paths_and_lesson_estimates(capsys):

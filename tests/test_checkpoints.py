@@ -37,9 +37,28 @@ def test_trains_when_missing_and_loads_when_present(tmp_path):
         assert torch.equal(p, q)
 
 
-def test_changed_settings_retrain_with_a_warning(tmp_path):
+def test_other_settings_train_a_model_of_their_own_and_overwrite_nothing(tmp_path):
     trainer = Trainer()
     checkpoints.load_or_train("m", _build, trainer, {"epochs": 1}, directory=tmp_path)
+    checkpoints.load_or_train("m", _build, trainer, {"epochs": 2}, directory=tmp_path)
+    assert trainer.calls == 2
+    assert len(list(tmp_path.glob("m-*.pt"))) == 2  # both models kept, side by side
+    checkpoints.load_or_train("m", _build, trainer, {"epochs": 1}, directory=tmp_path)
+    assert trainer.calls == 2  # the first one is still there to load
+
+
+def test_settings_name_the_file_whatever_their_order(tmp_path):
+    first = checkpoints.checkpoint_path("m", tmp_path, {"a": 1, "b": 2})
+    assert first == checkpoints.checkpoint_path("m", tmp_path, {"b": 2, "a": 1})
+    assert first != checkpoints.checkpoint_path("m", tmp_path, {"a": 1, "b": 3})
+    assert first.name.startswith("m-") and len(first.stem.split("-")[1]) == 8
+
+
+def test_a_file_whose_stored_settings_differ_is_retrained_with_a_warning(tmp_path):
+    trainer = Trainer()
+    checkpoints.load_or_train("m", _build, trainer, {"epochs": 1}, directory=tmp_path)
+    copied = checkpoints.checkpoint_path("m", tmp_path, {"epochs": 2})  # e.g. a file copied by hand
+    checkpoints.checkpoint_path("m", tmp_path, {"epochs": 1}).rename(copied)
     with pytest.warns(UserWarning, match="retraining"):
         checkpoints.load_or_train("m", _build, trainer, {"epochs": 2}, directory=tmp_path)
     assert trainer.calls == 2

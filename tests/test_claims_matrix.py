@@ -2,7 +2,7 @@
 
 The whole fast matrix runs once per session (two lessons at a time, sharing the cores), then each
 (lesson, setting) is its own test, so a failure names the lesson, the setting and the failing check.
-The full part runs on demand: ``python -m course_utils.verify --modes full``.
+The full part runs on demand: ``python -m course_tools.verify --modes full``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import verify
+from course_tools import verify
 
 LESSONS = verify.lessons()
 CELLS = [(path, setting) for path in LESSONS for setting in verify.settings_for(path.stem, modes=("fast",))]

@@ -66,3 +66,11 @@ def test_check_value():
     assert exercises.check_value(0.5, 0.5, "v", 0.01)
     assert not exercises.check_value("abc", 0.5, "v", 0.01)
     assert not exercises.check_value(None, 0.5, "v", 0.01)
+
+
+def test_with_seed_gives_two_functions_the_same_noise_and_leaves_the_callers_state():
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    draw = exercises.with_seed(lambda n: torch.randn(n), seed=7)
+    assert torch.equal(draw(3), draw(3))
+    assert torch.equal(torch.random.get_rng_state(), before)

@@ -88,3 +88,7 @@ def test_extra_channels_add_size_keeping_layers_at_7x7(variant):
 def test_bad_channels_are_refused_with_an_example(channels):
     with pytest.raises(ValueError, match=r"e\.g\. \(16, 32\)"):
         models.ConvVAE(8, channels=channels)
+
+
+def test_conv_parameters_asks_pytorch():
+    assert models.conv_parameters(16, 32, 3) == 32 * (16 * 9 + 1) == 4640

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import verify
+from course_tools import verify
 
 LESSONS = verify.lessons()
 #: How every speaker-notes cell starts, so that a student reading the notebook knows it is not for them.

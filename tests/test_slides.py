@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import slides
+from course_tools import slides
 
 #: The deck's reveal.js object: loaded through require.js (AMD), so it is not a global.
 REVEAL = f"require('{slides.REVEAL_URL_PREFIX}/dist/reveal.js')"

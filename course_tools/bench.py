@@ -1,8 +1,8 @@
 """Benchmark: the course's training path against the usual DataLoader loop, side by side, in one run.
 
-    python -m course_utils.bench                   # CPU or GPU, Fashion-MNIST, 5 epochs
-    python -m course_utils.bench --quick           # a smoke run: small subset, 1 epoch
-    python -m course_utils.bench --device cuda --epochs 3
+    python -m course_tools.bench                   # CPU or GPU, Fashion-MNIST, 5 epochs
+    python -m course_tools.bench --quick           # a smoke run: small subset, 1 epoch
+    python -m course_tools.bench --device cuda --epochs 3
 
 For each model the lessons train, it measures seconds per epoch and the test loss after N epochs,
 for both paths on the same data, with the same model, optimizer and learning rate, and prints
@@ -167,7 +167,7 @@ def format_table(results: list[Result], full_train_size: int, measured_size: int
 
 def main(argv: list[str] | None = None) -> str:
     """Parse options, run the benchmark, print and return the table."""
-    parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     parser.add_argument("--dataset", default="fashion-mnist", help="mnist or fashion-mnist")
     parser.add_argument("--epochs", type=int, default=5)

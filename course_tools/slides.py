@@ -1,6 +1,6 @@
 """Instructor decks: run each lesson, then turn it into reveal.js slides that need no network.
 
-One command builds every deck (``python -m course_utils.slides``): it executes each lesson
+One command builds every deck (``python -m course_tools.slides``): it executes each lesson
 (fast mode unless ``--full``), converts it with nbconvert's ``SlidesExporter`` into
 ``slides/build/NN_slug.slides.html``, copies reveal.js, require.js, jQuery and MathJax from
 ``slides/node_modules`` (``npm ci --prefix slides``) into ``slides/build/assets/``, and writes
@@ -420,7 +420,7 @@ def write_index(output: Path, mode: str) -> Path:
 <p>Keys: <kbd>&rarr;</kbd>/<kbd>space</kbd> next, <kbd>S</kbd> speaker notes,
 <kbd>F</kbd> full screen, <kbd>Esc</kbd> overview. Everything loads from this folder:
 no network needed.</p>
-<footer>Last built {time.strftime("%Y-%m-%d %H:%M")} by <code>python -m course_utils.slides</code>
+<footer>Last built {time.strftime("%Y-%m-%d %H:%M")} by <code>python -m course_tools.slides</code>
 ({mode}).</footer>
 </body>
 </html>
@@ -485,9 +485,9 @@ def build_deck(path: Path, output: Path, env: dict[str, str], execute: bool = Tr
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m course_utils.slides [--full] [--lessons 01 02] [--output DIR]``."""
+    """Command line: ``python -m course_tools.slides [--full] [--lessons 01 02] [--output DIR]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.slides",
+        prog="python -m course_tools.slides",
         description="Build the instructor decks (reveal.js, offline) from the lessons.",
     )
     parser.add_argument("--full", action="store_true",

@@ -6,9 +6,9 @@ non-default code size where the lesson supports one). A run passes when every ce
 ``claims.verdict`` ("Held here" / "Did not hold here") are counted too, since those claims are
 predictions whose outcome may differ between settings.
 
-    python -m course_utils.verify                        # fast and full, every lesson
-    python -m course_utils.verify --modes fast --lessons 03
-    python -m course_utils.verify --modes full --device cuda --output docs/claims_matrix.md
+    python -m course_tools.verify                        # fast and full, every lesson
+    python -m course_tools.verify --modes fast --lessons 03
+    python -m course_tools.verify --modes full --device cuda --output docs/claims_matrix.md
 """
 
 from __future__ import annotations
@@ -319,7 +319,7 @@ def markdown_table(results: Sequence[Result], device: str, wall_seconds: float) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: choose a part of the matrix, run it, print (and optionally write) the table."""
-    parser = argparse.ArgumentParser(prog="python -m course_utils.verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.verify", description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", nargs="*", help="lesson prefixes, e.g. 01 03 (default: all)")
     parser.add_argument("--modes", nargs="*", default=list(MODES), choices=MODES)
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
