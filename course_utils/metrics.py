@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:  # scikit-learn is imported only when a reader is built
+    from sklearn.neighbors import KNeighborsClassifier
 
 
 def _numpy(values: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -384,7 +388,9 @@ def hole_share(
     return float(np.mean(nearest_distances(samples, reference) > radius)), radius
 
 
-def pixel_reader(images: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, k: int = 3):
+def pixel_reader(
+    images: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, k: int = 3
+) -> KNeighborsClassifier:
     """A k-nearest-neighbour classifier fitted on real images' pixels: it "reads" what an image looks like.
 
     Use ``reader.predict(images.flatten(1))`` on reconstructions or generated images.
