@@ -402,3 +402,13 @@ def pixel_reader(
     if not isinstance(k, int) or not 1 <= k <= len(features):
         raise ValueError(f"k must be an integer between 1 and the number of images ({len(features)}), got {k!r}.")
     return KNeighborsClassifier(n_neighbors=k).fit(features, targets)
+
+
+def classes_reached(predictions: torch.Tensor | np.ndarray, share: float = 0.02) -> int:
+    """How many classes receive at least ``share`` of the predictions (2% by default): the variety of a sample."""
+    values = _numpy(predictions).astype(int).ravel()
+    if values.size == 0 or values.min() < 0:
+        raise ValueError("predictions must be a non-empty array of class indices (0, 1, 2, ...).")
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"share must be between 0 and 1 (such as 0.02), got {share!r}.")
+    return int((np.bincount(values) >= share * values.size).sum())

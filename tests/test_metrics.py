@@ -32,3 +32,11 @@ def test_pixel_reader_reads_images_like_their_nearest_neighbours():
     assert reader.predict(torch.full((2, 784), 0.9).numpy()).tolist() == [1, 1]
     with pytest.raises(ValueError, match="10 points but 3 labels"):
         metrics.pixel_reader(torch.cat([dark, bright]), np.array([0, 1, 0]))
+
+
+def test_classes_reached_counts_classes_with_a_fair_share():
+    predictions = np.array([0] * 97 + [1] * 2 + [2])
+    assert metrics.classes_reached(predictions) == 2  # class 2 has 1%, below the 2% bar
+    assert metrics.classes_reached(predictions, share=0.01) == 3
+    with pytest.raises(ValueError, match="class indices"):
+        metrics.classes_reached(np.array([], dtype=int))
