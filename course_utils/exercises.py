@@ -13,12 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-
-def _to_array(value: Any) -> np.ndarray:
-    """A NumPy copy of a tensor, array or number."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
+from course_utils.checks import to_numpy
 
 
 def check_function(
@@ -44,8 +39,8 @@ def check_function(
         if got is None:
             print(f"{name}: not done yet (your function returned None).")
             return False
-        expected = _to_array(reference(*args))
-        got_array = _to_array(got)
+        expected = to_numpy(reference(*args))
+        got_array = to_numpy(got)
         if got_array.shape != expected.shape:
             print(f"{name}: case {number} has shape {got_array.shape}, expected {expected.shape}.")
             return False
@@ -55,23 +50,6 @@ def check_function(
             return False
     print(f"{name}: correct on all {len(cases)} test cases. Well done!")
     return True
-
-
-def check_value(candidate: Any, expected: float, name: str, tolerance: float) -> bool:
-    """Say whether a number a student computed is within ``tolerance`` of the expected one."""
-    if candidate is None:
-        print(f"{name}: not done yet.")
-        return False
-    try:
-        value = float(candidate)
-    except (TypeError, ValueError):
-        print(f"{name}: expected a number, got {type(candidate).__name__}.")
-        return False
-    if abs(value - expected) <= tolerance:
-        print(f"{name}: {value:.4g} is right (within {tolerance:g}). Well done!")
-        return True
-    print(f"{name}: {value:.4g} is not right yet; look again at how you computed it.")
-    return False
 
 
 def with_seed(function: Callable[..., Any], seed: int) -> Callable[..., Any]:

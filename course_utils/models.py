@@ -14,28 +14,15 @@ from typing import Literal
 import torch
 from torch import nn
 
+from course_utils.checks import check_images, model_device, positive_int
+
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_PIXELS = 28 * 28
 
 
 def _check_latent_dim(latent_dim: int) -> None:
     """Raise a clear error for a latent size that is not a positive integer."""
-    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive integer (such as 2 or 16), got {latent_dim!r}.")
-
-
-def _check_images(x: torch.Tensor) -> None:
-    """Raise a clear error unless ``x`` is a batch of 28x28 single-channel images."""
-    if x.ndim == 3 and tuple(x.shape[1:]) == (28, 28):
-        raise ValueError(
-            f"Expected a batch of shape (N, 1, 28, 28) but got {tuple(x.shape)}: "
-            "add the channel axis with x.unsqueeze(1)."
-        )
-    if x.ndim != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
-        raise ValueError(
-            f"Expected a batch of shape (N, 1, 28, 28) but got {tuple(x.shape)}. "
-            "A single image needs a batch axis: x.unsqueeze(0)."
-        )
+    positive_int("latent_dim", latent_dim, hint="(such as 2 or 16)")
 
 
 def _check_codes(z: torch.Tensor, latent_dim: int) -> None:
@@ -57,7 +44,7 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Map images ``(N, 1, 28, 28)`` to codes ``(N, latent_dim)``."""
-        _check_images(x)
+        check_images(x, "x", shape=IMAGE_SHAPE)
         return self.encoder(x)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
@@ -203,7 +190,7 @@ class ConvVAE(Autoencoder):
 
     def encode_distribution(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(mu, logvar)``, each ``(N, latent_dim)``, of q(z | x)."""
-        _check_images(x)
+        check_images(x, "x", shape=IMAGE_SHAPE)
         features = self.encoder(x)
         return self.to_mu(features), self.to_logvar(features)
 
@@ -224,7 +211,7 @@ class ConvVAE(Autoencoder):
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode ``n`` codes drawn from the prior N(0, I)."""
-        device = next(self.parameters()).device
+        device = model_device(self)
         z = torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(device)
         return self.decode(z)
 
@@ -244,11 +231,9 @@ def conv_parameters(in_channels: int, out_channels: int, kernel_size: int) -> in
 
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     """Side length after a Conv2d or MaxPool2d: floor((size + 2 * padding - kernel_size) / stride) + 1."""
-    for value, label in ((size, "size"), (kernel_size, "kernel_size"), (stride, "stride")):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
-    if not isinstance(padding, int) or isinstance(padding, bool) or padding < 0:
-        raise ValueError(f"padding must be a non-negative integer, got {padding!r}.")
+    size, kernel_size, stride = (positive_int(n, v) for n, v in (("size", size), ("kernel_size", kernel_size),
+                                                                 ("stride", stride)))
+    padding = positive_int("padding", padding, minimum=0)
     if size + 2 * padding < kernel_size:
         raise ValueError(
             f"A {kernel_size}x{kernel_size} kernel does not fit in a {size}x{size} input with padding "
@@ -312,7 +297,7 @@ def layer_shapes(model: nn.Module, input_shape: tuple[int, ...] = (1, *IMAGE_SHA
     was_training = model.training
     model.eval()
     try:
-        device = next(model.parameters()).device
+        device = model_device(model)
         x = torch.zeros(input_shape, device=device)
         with torch.no_grad():
             if isinstance(model, Autoencoder):

@@ -1,4 +1,4 @@
-"""Every figure the lessons show. Each helper returns its matplotlib Figure."""
+"""Every figure the lessons show. Each helper draws, returns its matplotlib Figure, and computes no score."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from course_utils import config
+from course_utils.checks import positive_int, to_numpy
+from course_utils.latent import code_ranges, latent_grid_points, normal_quantile_grid
 from course_utils.train import History
 
 #: Ten colours that stay distinct for the ten classes of MNIST and Fashion-MNIST.
@@ -20,7 +21,7 @@ CLASS_CMAP = "tab10"
 
 def _as_images(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """Images as a float array (N, H, W), whatever the channel or device layout."""
-    array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    array = to_numpy(images)
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
     elif array.ndim == 2 and array.shape[1] == 784:
@@ -32,10 +33,13 @@ def _as_images(images: torch.Tensor | np.ndarray) -> np.ndarray:
 
 def _as_codes(codes: torch.Tensor | np.ndarray, what: str = "codes") -> np.ndarray:
     """Latent codes as a 2-D float array (N, D)."""
-    array = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
+    array = to_numpy(codes)
     if array.ndim != 2:
         raise ValueError(f"{what} must have shape (N, latent_dim), got {array.shape}.")
     return array
+
+
+# --- Images in rows and grids -----------------------------------------------------------------
 
 
 def show_image_rows(
@@ -83,367 +87,6 @@ def show_images(images: torch.Tensor | np.ndarray, ncols: int = 10, title: str |
         ax.axis("off")
     for ax, image in zip(axes.flat, array):
         ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_loss_curves(
-    history: History | Sequence[float], parts: Sequence[str] = ("total",), title: str = "Loss per epoch"
-) -> Figure:
-    """Training and validation curves of the chosen loss parts against the epoch.
-
-    A plain list of per-epoch losses (such as ``NumpyAutoencoder.fit`` returns) also works.
-    """
-    if not isinstance(history, History):
-        history = History(train={"total": [float(v) for v in history]}, seconds=[0.0] * len(history))
-    if history.epochs == 0:
-        raise ValueError("This history has no epochs yet: train the model with fit(...) first.")
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
-    epochs = np.arange(1, history.epochs + 1)
-    for part in parts:
-        if part not in history.train:
-            raise KeyError(f"No loss part {part!r}; this history has {sorted(history.train)}.")
-        ax.plot(epochs, history.train[part], "o-", label=f"train {part}")
-        if part in history.val:
-            ax.plot(epochs, history.val[part], "s--", label=f"validation {part}")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # a few whole epochs, even for 300 of them
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def plot_latent_scatter(
-    codes: torch.Tensor | np.ndarray,
-    labels: torch.Tensor | np.ndarray,
-    class_names: Sequence[str] | None = None,
-    ax: plt.Axes | None = None,
-    title: str = "Latent space",
-    alpha: float = 0.6,
-) -> Figure:
-    """2-D codes as dots coloured by class, with a legend of class names."""
-    points = _as_codes(codes)
-    if points.shape[1] != 2:
-        raise ValueError(
-            f"A latent scatter needs 2-D codes, got {points.shape[1]}-D. Project them first "
-            "(for example with plots.plot_tsne) or train a model with latent_dim=2."
-        )
-    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 5))
-    else:
-        fig = ax.figure
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=CLASS_CMAP, s=6, alpha=alpha, vmin=-0.5, vmax=9.5)
-    names = class_names or [str(c) for c in range(10)]
-    handles = [
-        plt.Line2D([], [], marker="o", linestyle="", color=scatter.cmap(scatter.norm(c)), label=names[c])
-        for c in np.unique(labels)
-    ]
-    ax.legend(handles=handles, fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def latent_grid_points(
-    x_range: tuple[float, float], y_range: tuple[float, float], n: int
-) -> np.ndarray:
-    """An ``n x n`` grid of 2-D points, row by row from the top-left (high z2) corner."""
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}.")
-    xs = np.linspace(*x_range, n)
-    ys = np.linspace(*y_range, n)[::-1]  # top row = largest z2, as on a plot
-    return np.array([[x, y] for y in ys for x in xs], dtype=np.float32)
-
-
-def plot_latent_grid(
-    decode: Callable[[torch.Tensor], torch.Tensor],
-    x_range: tuple[float, float],
-    y_range: tuple[float, float],
-    n: int = 15,
-    codes: torch.Tensor | np.ndarray | None = None,
-    labels: torch.Tensor | np.ndarray | None = None,
-    title: str = "Decoded latent grid",
-) -> Figure:
-    """Decode an ``n x n`` grid of 2-D codes into one mosaic, over the scatter when given."""
-    points = latent_grid_points(x_range, y_range, n)
-    with torch.inference_mode():
-        images = _as_images(decode(torch.from_numpy(points)))
-    side = images.shape[-1]
-    mosaic = images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
-    fig, ax = plt.subplots(figsize=(7, 7))
-    # Each tile is centred on the code it was decoded from.
-    dx = (x_range[1] - x_range[0]) / (n - 1) / 2
-    dy = (y_range[1] - y_range[0]) / (n - 1) / 2
-    extent = (x_range[0] - dx, x_range[1] + dx, y_range[0] - dy, y_range[1] + dy)
-    ax.imshow(mosaic, cmap="gray", extent=extent, aspect="auto", vmin=0, vmax=1)
-    if codes is not None and labels is not None:
-        points_seen = _as_codes(codes)
-        ax.scatter(points_seen[:, 0], points_seen[:, 1], c=np.asarray(labels), cmap=CLASS_CMAP,
-                   s=3, alpha=0.35, vmin=-0.5, vmax=9.5)
-    ax.set_xlim(extent[0], extent[1])
-    ax.set_ylim(extent[2], extent[3])
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def code_ranges(
-    codes: torch.Tensor | np.ndarray, quantile: float = 0.01
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The (low, high) range of each of two code axes, trimming the most extreme points."""
-    points = _as_codes(codes)
-    low, high = np.quantile(points, [quantile, 1 - quantile], axis=0)
-    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
-
-
-def plot_samples_on_latent(
-    codes: torch.Tensor | np.ndarray,
-    labels: torch.Tensor | np.ndarray,
-    samples: torch.Tensor | np.ndarray,
-    decoded: torch.Tensor,
-    class_names: Sequence[str] | None = None,
-    title: str = "Samples from N(0, I), over the codes of real images",
-) -> Figure:
-    """Where prior samples land among the real codes (left), and what they decode to (right)."""
-    points = _as_codes(samples, "samples")
-    fig = plt.figure(figsize=(10, 4.3))  # the legend sits outside: keep the whole under the notebook's width
-    left = fig.add_subplot(1, 2, 1)
-    plot_latent_scatter(codes, labels, class_names, ax=left, title=title, alpha=0.3)
-    left.scatter(points[:, 0], points[:, 1], marker="x", c="black", s=40, label="sample")
-    for i, (x, y) in enumerate(points):
-        left.annotate(f"#{i}", (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
-    legend = left.get_legend()
-    if legend is not None:  # below the scatter, where the images on the right cannot cover it
-        handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
-        legend.remove()
-        columns = 5 if max(len(t) for t in texts) <= 6 else 2  # long garment names: two columns, or it widens
-        left.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=columns, fontsize=9,
-                    frameon=False)
-    images = _as_images(decoded)
-    ncols = int(np.ceil(np.sqrt(len(images))))
-    nrows = int(np.ceil(len(images) / ncols))
-    for i, image in enumerate(images):
-        ax = fig.add_subplot(nrows, 2 * ncols, (i // ncols) * 2 * ncols + ncols + i % ncols + 1)
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"#{i}", fontsize=9)
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
-
-
-def plot_class_shares(
-    predictions: Mapping[str, np.ndarray | torch.Tensor],
-    class_names: Sequence[str],
-    title: str = "Which classes do decoded codes look like?",
-) -> Figure:
-    """Grouped bars: for each set of images, the share a classifier reads as each class."""
-    if not predictions:
-        raise ValueError("predictions is empty: pass a dict like {'decoded N(0, I) samples': read_as}.")
-    fig, ax = plt.subplots(figsize=(8, 3.4))
-    width = 0.8 / len(predictions)
-    positions = np.arange(len(class_names))
-    for k, (name, predicted) in enumerate(predictions.items()):
-        values = np.asarray(predicted.cpu() if isinstance(predicted, torch.Tensor) else predicted).astype(int)
-        if values.size and (values.min() < 0 or values.max() >= len(class_names)):
-            raise ValueError(f"{name}: predictions must be class indices 0..{len(class_names) - 1}.")
-        shares = np.bincount(values, minlength=len(class_names)) / max(1, len(values))
-        ax.bar(positions + (k - (len(predictions) - 1) / 2) * width, shares, width, label=name)
-    ax.set_xticks(positions, class_names, rotation=30 if max(map(len, class_names)) > 3 else 0, ha="right"
-                  if max(map(len, class_names)) > 3 else "center")
-    ax.set_ylabel("share of images")
-    ax.set_title(title)
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def plot_spiral_fit(
-    points: np.ndarray, reconstructions: np.ndarray, codes: np.ndarray, decoded_curve: np.ndarray
-) -> Figure:
-    """The NumPy autoencoder on the spiral: inputs coloured by code, reconstructions, the learned curve."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
-    shown = left.scatter(points[:, 0], points[:, 1], c=np.ravel(codes), cmap="viridis", s=8)
-    fig.colorbar(shown, ax=left, label="1-D code z")
-    left.set_title("Inputs, coloured by their code")
-    right.scatter(points[:, 0], points[:, 1], s=6, c="lightgray", label="input")
-    right.scatter(reconstructions[:, 0], reconstructions[:, 1], s=6, c="tab:orange", label="reconstruction")
-    right.plot(decoded_curve[:, 0], decoded_curve[:, 1], "k-", lw=1, label="decoder(z) over the codes' range")
-    right.set_title("Reconstructions lie on the decoder's curve")
-    right.legend(fontsize=9)
-    for ax in (left, right):
-        ax.set_aspect("equal")
-    fig.tight_layout()
-    return fig
-
-
-def plot_error_map(
-    decode_error: Callable[[np.ndarray], np.ndarray], points: np.ndarray, resolution: int = 120
-) -> Figure:
-    """Reconstruction error over the plane, with the training points on top."""
-    pad = 0.2
-    xs = np.linspace(points[:, 0].min() - pad, points[:, 0].max() + pad, resolution)
-    ys = np.linspace(points[:, 1].min() - pad, points[:, 1].max() + pad, resolution)
-    grid = np.array([[x, y] for y in ys for x in xs])
-    error = decode_error(grid).reshape(resolution, resolution)
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    # A log scale: errors near the data and far from it differ by orders of magnitude.
-    norm = LogNorm(vmin=max(float(error.min()), 1e-6), vmax=float(error.max()))
-    image = ax.imshow(error, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="magma", norm=norm)
-    fig.colorbar(image, ax=ax, label="squared reconstruction error (log scale)")
-    ax.scatter(points[:, 0], points[:, 1], s=2, c="white", alpha=0.5)
-    ax.set_title("Where the autoencoder reconstructs well")
-    ax.set_aspect("equal")
-    fig.tight_layout()
-    return fig
-
-
-def save_figure(fig: Figure, name: str) -> str:
-    """Save ``fig`` as ``figures/<name>.png`` (see ``config.figure_dir``) and return the path."""
-    folder = config.figure_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    return str(path)
-
-
-def plot_tsne(
-    embeddings: Mapping[str, torch.Tensor | np.ndarray],
-    labels: torch.Tensor | np.ndarray,
-    class_names: Sequence[str] | None = None,
-    title: str | None = None,
-) -> Figure:
-    """2-D embeddings (t-SNE of codes, of pixels...) side by side, one panel each, coloured by class.
-
-    The axes carry no ticks or labels on purpose: t-SNE coordinates have no units and no meaning.
-    """
-    if not embeddings:
-        raise ValueError("embeddings is empty: pass a dict like {'codes': tsne_of_codes}.")
-    n_labels = len(labels)
-    for name, points in embeddings.items():
-        shape = tuple(points.shape)
-        if len(shape) != 2 or shape[1] != 2 or shape[0] != n_labels:
-            raise ValueError(
-                f"embedding {name!r} has shape {shape}, expected ({n_labels}, 2): project the codes "
-                "to 2-D first (projection.tsne) and pass one label per point."
-            )
-    fig = plot_latent_scatters(embeddings, labels, class_names, prior_circle=False, title=title)
-    for ax in fig.axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-    return fig
-
-
-def plot_error_histograms(
-    scores: Mapping[str, torch.Tensor | np.ndarray],
-    title: str = "Reconstruction error per image",
-    xlabel: str = "MSE per pixel (log scale)",
-    bins: int = 40,
-) -> Figure:
-    """Overlaid histograms of per-image scores, one per group (normal vs odd images), on a log x-axis."""
-    if not scores:
-        raise ValueError("scores is empty: pass a dict like {'normal': errors, 'patched': errors}.")
-    arrays = {}
-    for name, values in scores.items():
-        array = np.ravel(values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values))
-        if len(array) == 0 or np.any(array <= 0):
-            raise ValueError(f"scores {name!r} must be a non-empty list of positive errors (a log axis needs > 0).")
-        arrays[name] = array
-    everything = np.concatenate(list(arrays.values()))
-    edges = np.geomspace(everything.min(), everything.max(), bins + 1)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for name, array in arrays.items():
-        ax.hist(array, bins=edges, alpha=0.55, label=f"{name} ({len(array)})")
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("images")
-    ax.set_title(title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # never over the bars
-    fig.tight_layout()
-    return fig
-
-
-# --- lesson 4: VAE latent grids, side-by-side scatters, AE vs VAE -------------------------------
-
-
-def plot_latent_scatters(
-    codes: Mapping[str, torch.Tensor | np.ndarray],
-    labels: torch.Tensor | np.ndarray,
-    class_names: Sequence[str] | None = None,
-    prior_circle: bool = True,
-    title: str | None = None,
-) -> Figure:
-    """2-D latent scatters side by side with their own axis scales, and the circle holding 95% of N(0, I)."""
-    if not codes:
-        raise ValueError("codes is empty: pass a dict like {'beta = 1': codes_of_that_model}.")
-    fig, axes = plt.subplots(1, len(codes), figsize=(3.1 * len(codes) + 0.8, 3.4), squeeze=False)
-    radius = float(np.sqrt(-2.0 * np.log(0.05)))  # P(|z| < r) = 0.95 for a 2-D standard normal
-    for ax, (name, points) in zip(axes[0], codes.items()):
-        plot_latent_scatter(points, labels, class_names, ax=ax, title=name, alpha=0.5)
-        if prior_circle:
-            ax.add_patch(plt.Circle((0.0, 0.0), radius, fill=False, color="black", lw=1.2, ls="--"))
-            ax.plot([], [], "k--", lw=1.2, label="95% of N(0, I)")
-        if ax is not axes[0, -1]:
-            ax.get_legend().remove()
-        ax.set_aspect("equal", adjustable="datalim")
-    if prior_circle:  # the legend of the last panel also names the circle
-        last = axes[0, -1]
-        handles = list(last.get_legend().legend_handles) + [plt.Line2D([], [], color="black", ls="--")]
-        texts = [t.get_text() for t in last.get_legend().get_texts()] + ["95% of N(0, I)"]
-        last.legend(handles, texts, fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_quantile_grids(
-    decoders: Mapping[str, Callable[[torch.Tensor], torch.Tensor]],
-    n: int = 15,
-    low: float = 0.05,
-    high: float = 0.95,
-    title: str | None = None,
-) -> Figure:
-    """Decode the same grid of standard-normal quantiles with each model, mosaics side by side.
-
-    Each decoder maps codes ``(n * n, 2)`` to images; tiles are equally spaced in probability
-    (see ``latent.normal_quantile_grid``), and the ticks give the z value of some tiles.
-    """
-    from course_utils.latent import normal_quantile_grid
-
-    if not decoders:
-        raise ValueError("decoders is empty: pass a dict like {'VAE': lambda z: vae.decode(z)}.")
-    points = normal_quantile_grid(n, low, high)
-    fig, axes = plt.subplots(1, len(decoders), figsize=(5.2 * len(decoders), 5.4), squeeze=False)
-    for ax, (name, decode) in zip(axes[0], decoders.items()):
-        with torch.inference_mode():
-            images = _as_images(decode(points))
-        if len(images) != n * n:
-            raise ValueError(
-                f"decoder {name!r} returned {len(images)} images for {n * n} codes: decode each code once."
-            )
-        side = images.shape[-1]
-        mosaic = images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
-        ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1)
-        ticks = sorted({0, n // 2, n - 1})
-        centres = [side * (i + 0.5) for i in ticks]
-        z1 = points[:n, 0].numpy()  # first row: z1 from left to right
-        z2 = points[::n, 1].numpy()  # first column: z2 from top to bottom
-        ax.set_xticks(centres, [f"{z1[i]:.2f}" for i in ticks])
-        ax.set_yticks(centres, [f"{z2[i]:.2f}" for i in ticks])
-        ax.set_xlabel(f"$z_1$ (quantiles {low:.0%} to {high:.0%} of N(0, 1))")
-        ax.set_ylabel("$z_2$")
-        ax.set_title(name)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -498,7 +141,216 @@ def plot_model_comparison(
     return fig
 
 
-# --- lesson 1: the wardrobe (thumbnails at their codes) and error against latent size -----------
+# --- Training ---------------------------------------------------------------------------------
+
+
+def plot_loss_curves(
+    history: History | Sequence[float], parts: Sequence[str] = ("total",), title: str = "Loss per epoch"
+) -> Figure:
+    """Training and validation curves of the chosen loss parts against the epoch.
+
+    A plain list of per-epoch losses (such as ``NumpyAutoencoder.fit`` returns) also works.
+    """
+    if not isinstance(history, History):
+        history = History(train={"total": [float(v) for v in history]}, seconds=[0.0] * len(history))
+    if history.epochs == 0:
+        raise ValueError("This history has no epochs yet: train the model with fit(...) first.")
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    epochs = np.arange(1, history.epochs + 1)
+    for part in parts:
+        if part not in history.train:
+            raise KeyError(f"No loss part {part!r}; this history has {sorted(history.train)}.")
+        ax.plot(epochs, history.train[part], "o-", label=f"train {part}")
+        if part in history.val:
+            ax.plot(epochs, history.val[part], "s--", label=f"validation {part}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # a few whole epochs, even for 300 of them
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+# --- Maps of the latent space -----------------------------------------------------------------
+
+
+def plot_latent_scatter(
+    codes: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray,
+    class_names: Sequence[str] | None = None,
+    ax: plt.Axes | None = None,
+    title: str = "Latent space",
+    alpha: float = 0.6,
+) -> Figure:
+    """2-D codes as dots coloured by class, with a legend of class names."""
+    points = _as_codes(codes)
+    if points.shape[1] != 2:
+        raise ValueError(
+            f"A latent scatter needs 2-D codes, got {points.shape[1]}-D. Project them first "
+            "(for example with plots.plot_tsne) or train a model with latent_dim=2."
+        )
+    labels = to_numpy(labels)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 5))
+    else:
+        fig = ax.figure
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=CLASS_CMAP, s=6, alpha=alpha, vmin=-0.5, vmax=9.5)
+    names = class_names or [str(c) for c in range(10)]
+    handles = [
+        plt.Line2D([], [], marker="o", linestyle="", color=scatter.cmap(scatter.norm(c)), label=names[c])
+        for c in np.unique(labels)
+    ]
+    ax.legend(handles=handles, fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent_scatters(
+    codes: Mapping[str, torch.Tensor | np.ndarray],
+    labels: torch.Tensor | np.ndarray,
+    class_names: Sequence[str] | None = None,
+    prior_circle: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """2-D latent scatters side by side with their own axis scales, and the circle holding 95% of N(0, I)."""
+    if not codes:
+        raise ValueError("codes is empty: pass a dict like {'beta = 1': codes_of_that_model}.")
+    fig, axes = plt.subplots(1, len(codes), figsize=(3.1 * len(codes) + 0.8, 3.4), squeeze=False)
+    radius = float(np.sqrt(-2.0 * np.log(0.05)))  # P(|z| < r) = 0.95 for a 2-D standard normal
+    for ax, (name, points) in zip(axes[0], codes.items()):
+        plot_latent_scatter(points, labels, class_names, ax=ax, title=name, alpha=0.5)
+        if prior_circle:
+            ax.add_patch(plt.Circle((0.0, 0.0), radius, fill=False, color="black", lw=1.2, ls="--"))
+            ax.plot([], [], "k--", lw=1.2, label="95% of N(0, I)")
+        if ax is not axes[0, -1]:
+            ax.get_legend().remove()
+        ax.set_aspect("equal", adjustable="datalim")
+    if prior_circle:  # the legend of the last panel also names the circle
+        last = axes[0, -1]
+        handles = list(last.get_legend().legend_handles) + [plt.Line2D([], [], color="black", ls="--")]
+        texts = [t.get_text() for t in last.get_legend().get_texts()] + ["95% of N(0, I)"]
+        last.legend(handles, texts, fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _decoded_mosaic(
+    decode: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor, n: int, name: str
+) -> np.ndarray:
+    """Decode ``n * n`` codes (row by row) and tile the images into one ``(n * side, n * side)`` picture."""
+    with torch.inference_mode():
+        images = _as_images(decode(points))
+    if len(images) != n * n:
+        raise ValueError(f"decoder {name!r} returned {len(images)} images for {n * n} codes: decode each code once.")
+    side = images.shape[-1]
+    return images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
+
+
+def plot_latent_grid(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    n: int = 15,
+    codes: torch.Tensor | np.ndarray | None = None,
+    labels: torch.Tensor | np.ndarray | None = None,
+    title: str = "Decoded latent grid",
+) -> Figure:
+    """Decode an ``n x n`` grid of 2-D codes into one mosaic, over the scatter when given."""
+    points = latent_grid_points(x_range, y_range, n)
+    mosaic = _decoded_mosaic(decode, torch.from_numpy(points), n, "decode")
+    fig, ax = plt.subplots(figsize=(7, 7))
+    # Each tile is centred on the code it was decoded from.
+    dx = (x_range[1] - x_range[0]) / (n - 1) / 2
+    dy = (y_range[1] - y_range[0]) / (n - 1) / 2
+    extent = (x_range[0] - dx, x_range[1] + dx, y_range[0] - dy, y_range[1] + dy)
+    ax.imshow(mosaic, cmap="gray", extent=extent, aspect="auto", vmin=0, vmax=1)
+    if codes is not None and labels is not None:
+        points_seen = _as_codes(codes)
+        ax.scatter(points_seen[:, 0], points_seen[:, 1], c=to_numpy(labels), cmap=CLASS_CMAP,
+                   s=3, alpha=0.35, vmin=-0.5, vmax=9.5)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_quantile_grids(
+    decoders: Mapping[str, Callable[[torch.Tensor], torch.Tensor]],
+    n: int = 15,
+    low: float = 0.05,
+    high: float = 0.95,
+    title: str | None = None,
+) -> Figure:
+    """Decode the same grid of standard-normal quantiles with each model, mosaics side by side.
+
+    Each decoder maps codes ``(n * n, 2)`` to images; tiles are equally spaced in probability
+    (see ``latent.normal_quantile_grid``), and the ticks give the z value of some tiles.
+    """
+    if not decoders:
+        raise ValueError("decoders is empty: pass a dict like {'VAE': lambda z: vae.decode(z)}.")
+    points = normal_quantile_grid(n, low, high)
+    fig, axes = plt.subplots(1, len(decoders), figsize=(5.2 * len(decoders), 5.4), squeeze=False)
+    for ax, (name, decode) in zip(axes[0], decoders.items()):
+        mosaic = _decoded_mosaic(decode, points, n, name)
+        side = mosaic.shape[0] // n
+        ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1)
+        ticks = sorted({0, n // 2, n - 1})
+        centres = [side * (i + 0.5) for i in ticks]
+        z1 = points[:n, 0].numpy()  # first row: z1 from left to right
+        z2 = points[::n, 1].numpy()  # first column: z2 from top to bottom
+        ax.set_xticks(centres, [f"{z1[i]:.2f}" for i in ticks])
+        ax.set_yticks(centres, [f"{z2[i]:.2f}" for i in ticks])
+        ax.set_xlabel(f"$z_1$ (quantiles {low:.0%} to {high:.0%} of N(0, 1))")
+        ax.set_ylabel("$z_2$")
+        ax.set_title(name)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_samples_on_latent(
+    codes: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray,
+    samples: torch.Tensor | np.ndarray,
+    decoded: torch.Tensor,
+    class_names: Sequence[str] | None = None,
+    title: str = "Samples from N(0, I), over the codes of real images",
+) -> Figure:
+    """Where prior samples land among the real codes (left), and what they decode to (right)."""
+    points = _as_codes(samples, "samples")
+    fig = plt.figure(figsize=(10, 4.3))  # the legend sits outside: keep the whole under the notebook's width
+    left = fig.add_subplot(1, 2, 1)
+    plot_latent_scatter(codes, labels, class_names, ax=left, title=title, alpha=0.3)
+    left.scatter(points[:, 0], points[:, 1], marker="x", c="black", s=40, label="sample")
+    for i, (x, y) in enumerate(points):
+        left.annotate(f"#{i}", (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
+    legend = left.get_legend()
+    if legend is not None:  # below the scatter, where the images on the right cannot cover it
+        handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+        legend.remove()
+        columns = 5 if max(len(t) for t in texts) <= 6 else 2  # long garment names: two columns, or it widens
+        left.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=columns, fontsize=9,
+                    frameon=False)
+    images = _as_images(decoded)
+    ncols = int(np.ceil(np.sqrt(len(images))))
+    nrows = int(np.ceil(len(images) / ncols))
+    for i, image in enumerate(images):
+        ax = fig.add_subplot(nrows, 2 * ncols, (i // ncols) * 2 * ncols + ncols + i % ncols + 1)
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"#{i}", fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
 
 
 def plot_thumbnails_on_latent(
@@ -528,15 +380,14 @@ def plot_thumbnails_on_latent(
     pictures = _as_images(images)
     if len(pictures) != len(points):
         raise ValueError(f"{len(points)} codes but {len(pictures)} images: pass each image's own code.")
-    if not isinstance(n_thumbnails, int) or isinstance(n_thumbnails, bool) or n_thumbnails < 1:
-        raise ValueError(f"n_thumbnails must be a positive integer, got {n_thumbnails!r}.")
+    n_thumbnails = positive_int("n_thumbnails", n_thumbnails)
     if not zoom > 0:
         raise ValueError(f"zoom must be positive (1 draws 28x28 images at 28 screen pixels), got {zoom!r}.")
     (x_low, x_high), (y_low, y_high) = code_ranges(points, quantile)
     pad_x, pad_y = 0.05 * (x_high - x_low) or 1.0, 0.05 * (y_high - y_low) or 1.0
     fig, ax = plt.subplots(figsize=(8, 7))
     if labels is not None:
-        label_array = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+        label_array = to_numpy(labels)
         if len(label_array) != len(points):
             raise ValueError(f"{len(points)} codes but {len(label_array)} labels: they must match.")
         plot_latent_scatter(points, label_array, class_names, ax=ax, title=title, alpha=0.25)
@@ -579,6 +430,93 @@ def plot_thumbnails_on_latent(
     return fig
 
 
+def plot_tsne(
+    embeddings: Mapping[str, torch.Tensor | np.ndarray],
+    labels: torch.Tensor | np.ndarray,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """2-D embeddings (t-SNE of codes, of pixels...) side by side, one panel each, coloured by class.
+
+    The axes carry no ticks or labels on purpose: t-SNE coordinates have no units and no meaning.
+    """
+    if not embeddings:
+        raise ValueError("embeddings is empty: pass a dict like {'codes': tsne_of_codes}.")
+    n_labels = len(labels)
+    for name, points in embeddings.items():
+        shape = tuple(points.shape)
+        if len(shape) != 2 or shape[1] != 2 or shape[0] != n_labels:
+            raise ValueError(
+                f"embedding {name!r} has shape {shape}, expected ({n_labels}, 2): project the codes "
+                "to 2-D first (projection.tsne) and pass one label per point."
+            )
+    fig = plot_latent_scatters(embeddings, labels, class_names, prior_circle=False, title=title)
+    for ax in fig.axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+    return fig
+
+
+# --- Scores as charts -------------------------------------------------------------------------
+
+
+def plot_class_shares(
+    predictions: Mapping[str, np.ndarray | torch.Tensor],
+    class_names: Sequence[str],
+    title: str = "Which classes do decoded codes look like?",
+) -> Figure:
+    """Grouped bars: for each set of images, the share a classifier reads as each class."""
+    if not predictions:
+        raise ValueError("predictions is empty: pass a dict like {'decoded N(0, I) samples': read_as}.")
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    width = 0.8 / len(predictions)
+    positions = np.arange(len(class_names))
+    for k, (name, predicted) in enumerate(predictions.items()):
+        values = to_numpy(predicted).astype(int)
+        if values.size and (values.min() < 0 or values.max() >= len(class_names)):
+            raise ValueError(f"{name}: predictions must be class indices 0..{len(class_names) - 1}.")
+        shares = np.bincount(values, minlength=len(class_names)) / max(1, len(values))
+        ax.bar(positions + (k - (len(predictions) - 1) / 2) * width, shares, width, label=name)
+    ax.set_xticks(positions, class_names, rotation=30 if max(map(len, class_names)) > 3 else 0, ha="right"
+                  if max(map(len, class_names)) > 3 else "center")
+    ax.set_ylabel("share of images")
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_histograms(
+    scores: Mapping[str, torch.Tensor | np.ndarray],
+    title: str = "Reconstruction error per image",
+    xlabel: str = "MSE per pixel (log scale)",
+    bins: int = 40,
+) -> Figure:
+    """Overlaid histograms of per-image scores, one per group (normal vs odd images), on a log x-axis."""
+    if not scores:
+        raise ValueError("scores is empty: pass a dict like {'normal': errors, 'patched': errors}.")
+    arrays = {}
+    for name, values in scores.items():
+        array = np.ravel(to_numpy(values))
+        if len(array) == 0 or np.any(array <= 0):
+            raise ValueError(f"scores {name!r} must be a non-empty list of positive errors (a log axis needs > 0).")
+        arrays[name] = array
+    everything = np.concatenate(list(arrays.values()))
+    edges = np.geomspace(everything.min(), everything.max(), bins + 1)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, array in arrays.items():
+        ax.hist(array, bins=edges, alpha=0.55, label=f"{name} ({len(array)})")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("images")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # never over the bars
+    fig.tight_layout()
+    return fig
+
+
 def plot_error_by_latent_size(
     errors: Mapping[int, float],
     baselines: Mapping[str, float] | None = None,
@@ -606,5 +544,48 @@ def plot_error_by_latent_size(
     ax.set_ylim(bottom=0)
     ax.set_title(title)
     ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --- The NumPy autoencoder on a spiral (lesson 2) ---------------------------------------------
+
+
+def plot_spiral_fit(
+    points: np.ndarray, reconstructions: np.ndarray, codes: np.ndarray, decoded_curve: np.ndarray
+) -> Figure:
+    """The NumPy autoencoder on the spiral: inputs coloured by code, reconstructions, the learned curve."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    shown = left.scatter(points[:, 0], points[:, 1], c=np.ravel(codes), cmap="viridis", s=8)
+    fig.colorbar(shown, ax=left, label="1-D code z")
+    left.set_title("Inputs, coloured by their code")
+    right.scatter(points[:, 0], points[:, 1], s=6, c="lightgray", label="input")
+    right.scatter(reconstructions[:, 0], reconstructions[:, 1], s=6, c="tab:orange", label="reconstruction")
+    right.plot(decoded_curve[:, 0], decoded_curve[:, 1], "k-", lw=1, label="decoder(z) over the codes' range")
+    right.set_title("Reconstructions lie on the decoder's curve")
+    right.legend(fontsize=9)
+    for ax in (left, right):
+        ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_map(
+    decode_error: Callable[[np.ndarray], np.ndarray], points: np.ndarray, resolution: int = 120
+) -> Figure:
+    """Reconstruction error over the plane, with the training points on top."""
+    pad = 0.2
+    xs = np.linspace(points[:, 0].min() - pad, points[:, 0].max() + pad, resolution)
+    ys = np.linspace(points[:, 1].min() - pad, points[:, 1].max() + pad, resolution)
+    grid = np.array([[x, y] for y in ys for x in xs])
+    error = decode_error(grid).reshape(resolution, resolution)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    # A log scale: errors near the data and far from it differ by orders of magnitude.
+    norm = LogNorm(vmin=max(float(error.min()), 1e-6), vmax=float(error.max()))
+    image = ax.imshow(error, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="magma", norm=norm)
+    fig.colorbar(image, ax=ax, label="squared reconstruction error (log scale)")
+    ax.scatter(points[:, 0], points[:, 1], s=2, c="white", alpha=0.5)
+    ax.set_title("Where the autoencoder reconstructs well")
+    ax.set_aspect("equal")
     fig.tight_layout()
     return fig

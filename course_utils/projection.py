@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from course_utils.checks import positive_int, to_numpy
+
 
 def tsne(
     points: torch.Tensor | np.ndarray,
@@ -23,7 +25,7 @@ def tsne(
     from sklearn.manifold import TSNE
     from threadpoolctl import threadpool_limits
 
-    array = points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else np.asarray(points)
+    array = to_numpy(points)
     if array.ndim < 2:
         raise ValueError(f"Expected points of shape (N, D) or images (N, 1, H, W), got {array.shape}.")
     array = array.reshape(len(array), -1).astype(np.float32)
@@ -32,10 +34,9 @@ def tsne(
             f"perplexity must be between 0 and the number of points ({len(array)}), got {perplexity!r}: "
             "typical values are 5 to 50; use more points or a smaller perplexity."
         )
-    if not isinstance(max_iter, int) or max_iter < 250:
-        raise ValueError(f"max_iter must be an integer >= 250 (sklearn's minimum), got {max_iter!r}.")
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive integer or None (all cores), got {threads!r}.")
+    max_iter = positive_int("max_iter", max_iter, minimum=250, hint="(sklearn's minimum)")
+    if threads is not None:
+        threads = positive_int("threads", threads, hint="or None (all cores)")
     model = TSNE(
         n_components=2, perplexity=perplexity, init="pca", learning_rate="auto",
         max_iter=max_iter, random_state=seed,

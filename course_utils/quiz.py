@@ -191,7 +191,7 @@ class Quiz:
 
     def show(self) -> None:
         """Display the quiz: widgets where a frontend can draw them, readable text elsewhere."""
-        from course_utils.widgets import display_with_fallback
+        from course_utils.display import display_with_fallback
 
         display_with_fallback(self.widget(), {"text/plain": self.as_text(), "text/html": self.as_html()})
 

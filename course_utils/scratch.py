@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ACTIVATIONS = ("relu", "sigmoid", "identity")
+from course_utils.checks import positive_int
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -48,8 +48,7 @@ def _activation_grad(a: np.ndarray, h: np.ndarray, name: str) -> np.ndarray:
 
 def make_spiral(n: int = 1000, turns: float = 1.0, noise: float = 0.02, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Points on a noisy 2-D spiral, and each point's position t in [0, 1] along it."""
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}.")
+    n = positive_int("n", n, minimum=2)
     rng = np.random.default_rng(seed)
     t = np.sort(rng.uniform(0.0, 1.0, n))
     angle = 2 * np.pi * turns * t

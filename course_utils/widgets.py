@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 from collections.abc import Callable, Mapping, Sequence
@@ -12,29 +11,17 @@ import numpy as np
 import torch
 from PIL import Image
 
+from course_utils.checks import positive_int, to_numpy
+from course_utils.display import display_with_fallback, figure_to_png, image_to_png
 from course_utils.latent import interpolate
-from course_utils.train import encode_all
-
-#: How many screen pixels each image pixel gets in the explorer (28 -> 168).
-ZOOM = 6
-
-
-def image_to_png(image: torch.Tensor | np.ndarray, zoom: int = ZOOM) -> bytes:
-    """A single grey image with pixels in [0, 1], enlarged and encoded as PNG bytes."""
-    array = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
-    array = np.squeeze(array)
-    if array.ndim != 2:
-        raise ValueError(f"Expected one grey image (H, W) or (1, H, W), got shape {array.shape}.")
-    pixels = (np.clip(array, 0, 1) * 255).astype(np.uint8)
-    picture = Image.fromarray(pixels).resize((pixels.shape[1] * zoom, pixels.shape[0] * zoom), Image.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
+from course_utils.train import decoder, encode_all
 
 
 def _grey_stack(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """Grey images as a float array (N, H, W) from (N, 1, H, W), (N, H, W) or one (H, W) image."""
-    array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images, dtype=float)
+    array = to_numpy(images)
+    if array.dtype.kind != "f":  # whole-number pixels, e.g. a list of 0s and 1s
+        array = array.astype(float)
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
     elif array.ndim == 2:
@@ -46,8 +33,7 @@ def _grey_stack(images: torch.Tensor | np.ndarray) -> np.ndarray:
 
 def tile_images(images: torch.Tensor | np.ndarray, ncols: int = 8, gap: int = 2) -> np.ndarray:
     """Grey images laid out in a grid with a white gap, as one (H, W) array in [0, 1]."""
-    if ncols < 1:
-        raise ValueError(f"ncols must be at least 1, got {ncols}.")
+    ncols = positive_int("ncols", ncols)
     array = np.clip(_grey_stack(images), 0, 1)
     n, h, w = array.shape
     cols = min(ncols, n)
@@ -57,71 +43,6 @@ def tile_images(images: torch.Tensor | np.ndarray, ncols: int = 8, gap: int = 2)
         r, c = divmod(i, cols)
         sheet[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = image
     return sheet
-
-
-def images_to_png(images: torch.Tensor | np.ndarray, ncols: int = 8, zoom: int = 3) -> bytes:
-    """Several grey images tiled in a grid (``tile_images``) and encoded as PNG bytes."""
-    return image_to_png(tile_images(images, ncols), zoom=zoom)
-
-
-#: Class of every static fallback; CSS hides it wherever its cell's live widget is drawn.
-FALLBACK_CLASS = "course-static-fallback"
-#: Class added to every live widget that ``display_with_fallback`` shows.
-LIVE_CLASS = "course-live-widget"
-#: A live cell (a Lumino widget: JupyterLab, Notebook 7) whose widget rendered hides its static copy.
-#: Cells of an nbconvert page are plain divs, so exports keep the fallback even if a saved widget
-#: state draws the widget there (it could not call the kernel anyway).
-_HIDE_FALLBACK_CSS = f"<style>.jp-Cell.lm-Widget:has(.{LIVE_CLASS}) .{FALLBACK_CLASS} {{display: none;}}</style>"
-
-
-def png_to_html(png: bytes, alt: str = "") -> str:
-    """An <img> tag holding PNG bytes inline, so a static HTML page needs no extra file."""
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"/>'
-
-
-def _static_bundle(fallback: dict[str, Any]) -> dict[str, Any]:
-    """The fallback as one text/html output (wrapped in FALLBACK_CLASS) plus its text/plain."""
-    text = str(fallback.get("text/plain", ""))
-    body = fallback.get("text/html")
-    if body is None and "image/png" in fallback:
-        png = fallback["image/png"]
-        body = png_to_html(png if isinstance(png, bytes) else base64.b64decode(png), alt=text)
-        body += f"<div><small>{html.escape(text)}</small></div>" if text else ""
-    if body is None:
-        body = f"<pre>{html.escape(text)}</pre>"
-    return {"text/plain": text, "text/html": f'<div class="{FALLBACK_CLASS}">{_HIDE_FALLBACK_CSS}{body}</div>'}
-
-
-def display_with_fallback(widget: Any, fallback: dict[str, Any]) -> None:
-    """Show a static fallback (text/html, image/png or text/plain) and then the live widget.
-
-    Two outputs, because an executed notebook saves its widget state and nbconvert then
-    prefers the widget view over any fallback in the same output. JupyterLab draws the widget,
-    whose cell then hides the fallback (CSS on ``FALLBACK_CLASS``); nbconvert HTML, nbval and
-    consoles keep the fallback.
-    """
-    from IPython import get_ipython
-    from IPython.display import display
-
-    if get_ipython() is None:  # a plain Python console: print what text we have
-        print(fallback.get("text/plain", ""))
-        return
-    widget.add_class(LIVE_CLASS)
-    display(_static_bundle(fallback), raw=True)
-    live = {k: v for k, v in widget._repr_mimebundle_().items() if k != "text/plain"}
-    live["text/plain"] = ""  # static copies show nothing here: the fallback above says it all
-    display(live, raw=True)
-
-
-def _figure_to_png(fig: Any, dpi: int = 90) -> bytes:
-    """Save a matplotlib figure as PNG bytes and close it (it is shown through the fallback)."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 class LatentExplorer:
@@ -198,7 +119,7 @@ class LatentExplorer:
 
     def show(self, fallback_points: Sequence[Sequence[float]] | None = None) -> None:
         """Display the sliders, with the fixed-point figure as the static fallback."""
-        png = _figure_to_png(self.fallback_figure(fallback_points))
+        png = figure_to_png(self.fallback_figure(fallback_points))
         text = f"Latent explorer over {', '.join(self.names)} (run in JupyterLab to move the sliders)"
         display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})
 
@@ -213,9 +134,8 @@ def latent_explorer(
             f"This model has a {latent_dim}-D latent space but {len(ranges)} ranges were given: "
             "pass one (low, high) pair per latent dimension."
         )
-    device = next(model.parameters()).device
     model.eval()
-    explorer = LatentExplorer(lambda z: model.decode(z.to(device)).cpu(), ranges)
+    explorer = LatentExplorer(decoder(model), ranges)
     if show:
         explorer.show()
     return explorer
@@ -298,7 +218,7 @@ class InterpolationSlider:
 
     def show(self, steps: int = 8) -> None:
         """Display the slider, with the row of interpolation steps as the static fallback."""
-        png = _figure_to_png(self.fallback_figure(steps))
+        png = figure_to_png(self.fallback_figure(steps))
         text = f"Interpolation from {self.labels[0]} to {self.labels[1]} (run in JupyterLab to move the slider)"
         display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})
 
@@ -315,9 +235,8 @@ def interpolation_slider(
         if not isinstance(image, torch.Tensor) or image.numel() != 28 * 28:
             shape = tuple(getattr(image, "shape", ()))
             raise ValueError(f"{what} must be one image tensor of shape (1, 28, 28), got {shape}: pick one, e.g. x[0].")
-    device = next(model.parameters()).device
     codes = encode_all(model, torch.stack([x_start.reshape(1, 28, 28), x_end.reshape(1, 28, 28)]).float())
-    slider = InterpolationSlider(lambda z: model.decode(z.to(device)).cpu(), codes[0], codes[1], labels)
+    slider = InterpolationSlider(decoder(model), codes[0], codes[1], labels)
     if show:
         slider.show()
     return slider
@@ -416,7 +335,7 @@ class BetaSlider:
 
     def show(self) -> None:
         """Display the beta slider, with all betas side by side as the static fallback."""
-        png = _figure_to_png(self.fallback_figure())
+        png = figure_to_png(self.fallback_figure())
         betas = ", ".join(f"{b:g}" for b in self.betas)
         text = f"Results for beta in {betas} (run in JupyterLab to move the slider)"
         display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})

@@ -1,17 +1,23 @@
-"""The trained models that more than one lesson uses: built, trained and cached in one place.
+"""The lessons' trained models: built, trained and cached in one place, keyed by their settings.
 
 Lesson 2 trains its MLP autoencoder here, lesson 3 trains one with a 16-D code to race its conv
-autoencoder, and lesson 4 reuses lesson 2's. Calling the same function with the same settings finds
-the same checkpoint, so a later lesson never retypes an earlier lesson's name and settings.
+autoencoder, and lesson 4 reuses lesson 2's. Lessons 3 and 4 train their convolutional
+autoencoders and VAEs with ``conv_model``. Calling the same function with the same settings finds
+the same checkpoint, so a later lesson never retypes an earlier lesson's name and settings, and two
+lessons with different settings never overwrite each other's file.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from torch import nn
 
 from course_utils import checkpoints, models
-from course_utils.data import Splits
+from course_utils.data import ImageSet, Splits
+from course_utils.losses import Objective
 from course_utils.train import History, fit
 
 
@@ -25,5 +31,41 @@ def mlp_autoencoder(
         f"mlp_ae_{splits.name}_z{latent_dim}",
         build=lambda: models.MLPAutoencoder(latent_dim=latent_dim),
         train=lambda model: fit(model, splits.train.images, splits.val.images, epochs=epochs, seed=seed),
+        settings=settings, device=device,
+    )
+
+
+def conv_model(
+    kind: Literal["ae", "vae"],
+    train_set: ImageSet,
+    val_images: torch.Tensor,
+    *,
+    dataset: str,
+    latent_dim: int,
+    epochs: int,
+    seed: int,
+    objective: Objective | None = None,
+    objective_name: str = "bce per pixel",
+    channels: Sequence[int] = (16, 32),
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    device: torch.device | str | None = None,
+) -> tuple[nn.Module, History]:
+    """A ``models.ConvAutoencoder`` (``kind="ae"``) or ``models.ConvVAE`` trained on ``train_set``, or loaded.
+
+    ``objective_name`` tells objectives apart in the cache (``"vae beta=1"``, ``"denoising std=0.5"``):
+    a function cannot be stored, so the name stands for it.
+    """
+    if kind not in ("ae", "vae"):
+        raise ValueError(f"kind must be 'ae' (a plain autoencoder) or 'vae', got {kind!r}.")
+    build = models.ConvAutoencoder if kind == "ae" else models.ConvVAE
+    settings = {"dataset": dataset, "latent_dim": latent_dim, "channels": list(channels), "epochs": epochs,
+                "train_size": len(train_set), "batch_size": batch_size, "lr": lr, "seed": seed,
+                "objective": objective_name}
+    return checkpoints.load_or_train(
+        f"conv_{kind}_{dataset}_z{latent_dim}",
+        build=lambda: build(latent_dim, channels=tuple(channels)),
+        train=lambda model: fit(model, train_set.images, val_images, epochs=epochs, objective=objective,
+                                lr=lr, batch_size=batch_size, seed=seed),
         settings=settings, device=device,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import matplotlib
 import pytest
+import torch
 
 # Figures drawn by the unit tests go nowhere (this sets the test process only; the notebook kernels
 # keep JupyterLab's inline backend, since they must show their figures).
@@ -46,3 +47,14 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def images() -> torch.Tensor:
+    """256 images of a white square at different places: something an autoencoder can learn in seconds."""
+    torch.manual_seed(0)
+    base = torch.zeros(256, 1, 28, 28)
+    for i in range(256):
+        r, c = 4 + (i * 7) % 18, 4 + (i * 11) % 18
+        base[i, 0, r : r + 6, c : c + 6] = 1.0
+    return base

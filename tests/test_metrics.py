@@ -1,10 +1,22 @@
-"""metrics added for the claims matrix: saturation, holes, and a pixel reader."""
+"""Scores: class separation, distances, reconstruction errors, image quality."""
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from course_utils import metrics
+
+RNG = np.random.default_rng(0)
+
+
+LABELS = np.repeat(np.arange(3), 40)
+
+
+CLUSTERED = RNG.normal(size=(120, 2)) * 0.1 + LABELS[:, None] * 5
+
+
+MIXED = RNG.normal(size=(120, 2))
 
 
 def test_saturation_counts_pixels_near_black_or_white():
@@ -13,17 +25,6 @@ def test_saturation_counts_pixels_near_black_or_white():
     assert metrics.saturation(torch.full((2, 1, 4, 4), 0.5)) == 0.0
     with pytest.raises(ValueError, match="margin must be between 0 and 0.5"):
         metrics.saturation(images, margin=0.6)
-
-
-def test_hole_share_is_about_five_percent_for_real_codes_and_high_far_away():
-    codes = torch.randn(4000, 2, generator=torch.Generator().manual_seed(0))
-    fresh = torch.randn(2000, 2, generator=torch.Generator().manual_seed(1))
-    share, radius = metrics.hole_share(fresh, codes)
-    assert 0.02 < share < 0.09 and radius > 0  # 5% by construction, up to sampling noise
-    far, _ = metrics.hole_share(fresh * 10, codes)
-    assert far > 0.7
-    with pytest.raises(ValueError, match=r"shape \(N, latent_dim\) with N >= 4"):
-        metrics.hole_share(fresh, codes[:3])
 
 
 def test_pixel_reader_reads_images_like_their_nearest_neighbours():
@@ -40,3 +41,154 @@ def test_classes_reached_counts_classes_with_a_fair_share():
     assert metrics.classes_reached(predictions, share=0.01) == 3
     with pytest.raises(ValueError, match="class indices"):
         metrics.classes_reached(np.array([], dtype=int))
+
+
+def test_knn_accuracy_separates_clusters_from_noise():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    clustered = rng.normal(size=(120, 2)) * 0.1 + labels[:, None] * 5
+    mixed = rng.normal(size=(120, 2))
+    assert metrics.knn_accuracy(clustered, labels) > 0.95
+    assert metrics.knn_accuracy(mixed, labels) < 0.6
+
+
+def test_top_confusions_and_per_class_accuracy():
+    true = np.array([0, 0, 0, 0, 1, 1])
+    pred = np.array([0, 0, 1, 1, 1, 1])
+    assert metrics.top_confusions(true, pred, ["zero", "one"], n=1) == [("zero", "one", 0.5)]
+    assert metrics.per_class_accuracy(true, pred, ["zero", "one"]) == {"zero": 0.5, "one": 1.0}
+
+
+def test_nearest_distances():
+    d = metrics.nearest_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 1.0], [3.0, 0.0]]))
+    np.testing.assert_allclose(d, [1.0, 4.0])
+    with pytest.raises(ValueError, match="dimensions"):
+        metrics.nearest_distances(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+def test_standard_normal_gap():
+    rng = np.random.default_rng(0)
+    assert metrics.standard_normal_gap(rng.standard_normal((2000, 2))) < 0.05
+    assert metrics.standard_normal_gap(rng.uniform(5, 6, (2000, 2))) > 0.9
+
+
+def test_mismatched_labels_are_refused():
+    with pytest.raises(ValueError, match="must match"):
+        metrics.knn_accuracy(np.zeros((10, 2)), np.zeros(9))
+
+
+def test_nearest_indices_pick_the_closest_reference():
+    references = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    queries = np.array([[9.0, 1.0], [1.0, 8.0], [0.2, -0.1]])
+    assert metrics.nearest_indices(queries, references).tolist() == [1, 2, 0]
+
+
+def test_nearest_indices_accept_one_point_and_agree_with_nearest_distances():
+    rng = np.random.default_rng(0)
+    references, queries = rng.normal(size=(50, 2)), rng.normal(size=(7, 2))
+    assert metrics.nearest_indices(queries[0], references).shape == (1,)
+    index = metrics.nearest_indices(torch.from_numpy(queries), references, chunk=3)  # several chunks
+    distance = metrics.nearest_distances(queries, references)
+    assert np.allclose(np.linalg.norm(queries - references[index], axis=1), distance, atol=1e-5)
+
+
+def test_nearest_indices_refuse_mismatched_or_empty_queries():
+    with pytest.raises(ValueError, match="dimensions"):
+        metrics.nearest_indices(np.zeros((2, 3)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="queries"):
+        metrics.nearest_indices(np.zeros((0, 2)), np.zeros((4, 2)))
+
+
+def test_silhouette_is_high_for_clusters_and_near_zero_for_noise():
+    assert metrics.silhouette(CLUSTERED, LABELS) > 0.9
+    assert abs(metrics.silhouette(MIXED, LABELS)) < 0.1
+
+
+def test_cluster_agreement_finds_clusters_but_not_noise():
+    assert metrics.cluster_agreement(CLUSTERED, LABELS) > 0.95
+    assert metrics.cluster_agreement(MIXED, LABELS) < 0.2
+
+
+def test_separation_scores_refuse_bad_labels():
+    with pytest.raises(ValueError, match="must match"):
+        metrics.silhouette(CLUSTERED, LABELS[:-1])
+    with pytest.raises(ValueError, match="two classes"):
+        metrics.cluster_agreement(CLUSTERED, np.zeros(120))
+
+
+def test_per_image_mse_is_one_number_per_image():
+    images = torch.zeros(3, 1, 28, 28)
+    recon = images.clone()
+    recon[1] = 0.5
+    errors = metrics.per_image_mse(recon, images)
+    assert errors.shape == (3,)
+    torch.testing.assert_close(errors, torch.tensor([0.0, 0.25, 0.0]))
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.per_image_mse(recon[:2], images)
+
+
+def test_detection_auc_perfect_random_and_reversed():
+    assert metrics.detection_auc([0.1, 0.2], [0.5, 0.9]) == 1.0
+    assert metrics.detection_auc([0.5, 0.9], [0.1, 0.2]) == 0.0
+    assert metrics.detection_auc([0.1, 0.5], [0.1, 0.5]) == 0.5
+    with pytest.raises(ValueError, match="at least one"):
+        metrics.detection_auc([], [0.5])
+
+
+def test_sharpness_of_flat_and_checkerboard_images():
+    flat = torch.full((2, 1, 8, 8), 0.3)
+    board = (torch.arange(8)[:, None] + torch.arange(8)[None, :]) % 2
+    board = board.float().view(1, 1, 8, 8)
+    assert metrics.sharpness(flat) == pytest.approx([0.0, 0.0])
+    assert metrics.sharpness(board) == pytest.approx([1.0])  # every neighbour differs by 1
+
+
+def test_blurring_lowers_sharpness():
+    torch.manual_seed(0)
+    images = (torch.rand(5, 1, 28, 28) > 0.7).float()
+    blurred = F.avg_pool2d(images, 3, stride=1, padding=1)
+    assert np.all(metrics.sharpness(blurred) < 0.5 * metrics.sharpness(images))
+
+
+def test_sharpness_accepts_arrays_without_channel_axis():
+    images = np.random.default_rng(0).random((3, 28, 28))
+    assert metrics.sharpness(images).shape == (3,)
+    assert np.allclose(metrics.sharpness(images), metrics.sharpness(torch.from_numpy(images).unsqueeze(1)))
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (4, 3, 28, 28), (4, 1, 1, 28)])
+def test_sharpness_refuses_bad_shapes(shape):
+    with pytest.raises(ValueError, match="batch of images"):
+        metrics.sharpness(torch.zeros(shape))
+
+
+def test_generation_scores_punish_a_generator_that_repeats_one_image():
+    torch.manual_seed(0)
+    train_images = torch.rand(200, 1, 8, 8)
+    test_images = train_images[:50] + 0.01 * torch.randn(50, 1, 8, 8)
+    varied = train_images[50:150]  # many real images: close to data and covering it
+    repeated = train_images[:1].repeat(100, 1, 1, 1)  # one real image, a hundred times
+    good, lazy = (metrics.generation_scores(s, train_images, test_images) for s in (varied, repeated))
+    assert good["to_data"] == pytest.approx(0.0) and lazy["to_data"] == pytest.approx(0.0)
+    assert lazy["to_samples"] > good["to_samples"]  # only coverage tells them apart
+    noise = metrics.generation_scores(torch.rand(100, 1, 8, 8) * 5, train_images, test_images)
+    assert noise["to_data"] > good["to_data"] + 1
+
+
+def test_generation_scores_refuse_mismatched_sizes():
+    with pytest.raises(ValueError, match="same image size"):
+        metrics.generation_scores(torch.rand(5, 1, 8, 8), torch.rand(5, 1, 28, 28), torch.rand(5, 1, 28, 28))
+
+
+def test_variety_is_zero_for_copies_and_grows_with_differences():
+    one = torch.rand(1, 1, 28, 28)
+    assert metrics.variety(one.repeat(5, 1, 1, 1)) == pytest.approx(0.0, abs=1e-6)
+    halves = torch.cat([torch.zeros(2, 1, 28, 28), torch.ones(2, 1, 28, 28)])
+    assert metrics.variety(halves) == pytest.approx(0.5)  # each pixel: two 0s and two 1s, std 0.5
+    assert metrics.variety(torch.rand(50, 1, 28, 28)) > metrics.variety(0.1 * torch.rand(50, 1, 28, 28))
+
+
+@pytest.mark.parametrize("images", [torch.rand(1, 1, 28, 28), torch.rand(28, 28)])
+def test_variety_needs_several_images(images):
+    with pytest.raises(ValueError, match="at least two images"):
+        metrics.variety(images)

@@ -1,10 +1,30 @@
-"""plots added for the claims matrix: class shares, and figures sized for the notebook's width."""
+"""Every figure helper draws what it says and refuses input it cannot draw."""
 
 import numpy as np
 import pytest
 import torch
+from matplotlib.offsetbox import AnnotationBbox
 
-from course_utils import plots
+from course_utils import models, plots, train
+
+RNG = np.random.default_rng(0)
+
+
+CODES = RNG.normal(size=(300, 2)).astype(np.float32)
+
+
+IMAGES = torch.rand(300, 1, 28, 28)
+
+
+FEW_IMAGES = torch.rand(12, 1, 28, 28)
+
+
+LABELS = torch.from_numpy(RNG.integers(0, 10, size=300))
+
+
+def thumbnails(fig) -> list[AnnotationBbox]:
+    """The thumbnail boxes drawn on the figure's main axes."""
+    return [a for a in fig.axes[0].artists if isinstance(a, AnnotationBbox)]
 
 
 def test_class_shares_draws_one_bar_group_per_set():
@@ -26,3 +46,176 @@ def test_model_comparison_stacks_its_panels_at_the_notebooks_width():
     x = torch.rand(10, 1, 28, 28)
     fig = plots.plot_model_comparison(x, {"AE": x, "VAE": x}, {"AE": x, "VAE": x}, n=10)
     assert fig.get_size_inches()[0] <= 10.5
+
+
+def test_thumbnails_sit_at_their_codes_and_stay_within_the_limit():
+    fig = plots.plot_thumbnails_on_latent(CODES, IMAGES, LABELS, n_thumbnails=25)
+    boxes = thumbnails(fig)
+    assert 5 <= len(boxes) <= 25
+    for box in boxes:
+        assert np.min(np.linalg.norm(CODES - np.asarray(box.xy, dtype=np.float32), axis=1)) < 1e-6, "not at a code"
+
+
+def test_thumbnails_never_pile_on_one_spot():
+    same_place = np.zeros((50, 2), dtype=np.float32)
+    same_place[:3] = [[-1, -1], [1, 1], [1, -1]]  # give the view some size
+    fig = plots.plot_thumbnails_on_latent(same_place, IMAGES[:50], n_thumbnails=40, quantile=0.0)
+    at_origin = [box for box in thumbnails(fig) if np.allclose(box.xy, 0)]
+    assert len(at_origin) == 1
+
+
+def test_thumbnail_marks_are_labelled():
+    fig = plots.plot_thumbnails_on_latent(CODES, IMAGES, marks={"empty spot": (0.5, 0.5)})
+    assert "empty spot" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_thumbnails_refuse_bad_input():
+    with pytest.raises(ValueError, match="2-D codes"):
+        plots.plot_thumbnails_on_latent(np.zeros((300, 3)), IMAGES)
+    with pytest.raises(ValueError, match="300 codes but 10 images"):
+        plots.plot_thumbnails_on_latent(CODES, IMAGES[:10])
+    with pytest.raises(ValueError, match="labels"):
+        plots.plot_thumbnails_on_latent(CODES, IMAGES, LABELS[:5])
+    with pytest.raises(ValueError, match="n_thumbnails"):
+        plots.plot_thumbnails_on_latent(CODES, IMAGES, n_thumbnails=0)
+    with pytest.raises(ValueError, match="mark"):
+        plots.plot_thumbnails_on_latent(CODES, IMAGES, marks={"bad": (1.0, 2.0, 3.0)})
+
+
+def test_error_by_latent_size_plots_sorted_sizes_and_baselines():
+    fig = plots.plot_error_by_latent_size({8: 0.02, 2: 0.04, 32: 0.018}, baselines={"average": 0.08})
+    ax = fig.axes[0]
+    curve, baseline = ax.lines
+    assert list(curve.get_xdata()) == [2, 8, 32]
+    assert list(curve.get_ydata()) == [0.04, 0.02, 0.018]
+    assert baseline.get_ydata()[0] == pytest.approx(0.08)
+    assert ax.get_xscale() == "log"
+
+
+def test_error_by_latent_size_refuses_bad_input():
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_error_by_latent_size({})
+    with pytest.raises(ValueError, match="positive integers"):
+        plots.plot_error_by_latent_size({0: 0.1, 2: 0.05})
+
+
+def test_plot_tsne_draws_one_panel_per_embedding_without_ticks():
+    labels = np.arange(30) % 10
+    fig = plots.plot_tsne({"codes": np.random.randn(30, 2), "pixels": torch.randn(30, 2)}, labels)
+    assert len(fig.axes) == 2
+    assert [ax.get_title() for ax in fig.axes] == ["codes", "pixels"]
+    assert len(fig.axes[0].get_xticks()) == 0
+    assert fig.axes[1].get_legend() is not None
+
+
+def test_plot_tsne_refuses_wrong_shapes():
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_tsne({}, np.zeros(3))
+    with pytest.raises(ValueError, match="expected \\(5, 2\\)"):
+        plots.plot_tsne({"codes": np.zeros((5, 16))}, np.zeros(5))
+    with pytest.raises(ValueError, match="one label per point"):
+        plots.plot_tsne({"codes": np.zeros((5, 2))}, np.zeros(4))
+
+
+def test_plot_error_histograms_overlays_groups():
+    fig = plots.plot_error_histograms({"normal": np.full(20, 0.01), "odd": torch.full((5,), 0.1)})
+    assert fig.axes[0].get_xscale() == "log"
+    assert len(fig.axes[0].get_legend().get_texts()) == 2
+
+
+def test_plot_error_histograms_refuses_empty_or_non_positive():
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_error_histograms({})
+    with pytest.raises(ValueError, match="positive"):
+        plots.plot_error_histograms({"normal": np.array([0.0, 0.1])})
+
+
+def test_latent_scatters_one_panel_each_with_the_prior_circle():
+    codes = {"a": torch.randn(40, 2), "b": 5 * torch.randn(40, 2)}
+    fig = plots.plot_latent_scatters(codes, torch.arange(40) % 10)
+    assert len(fig.axes) == 2
+    assert all(len(ax.patches) == 1 for ax in fig.axes)  # the dashed 95% circle
+    assert fig.axes[0].get_legend() is None and fig.axes[1].get_legend() is not None
+    assert "95% of N(0, I)" in [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+
+
+def test_latent_scatters_refuse_empty_and_high_dimensional_codes():
+    with pytest.raises(ValueError, match="codes is empty"):
+        plots.plot_latent_scatters({}, torch.zeros(3))
+    with pytest.raises(ValueError, match="latent_dim=2"):
+        plots.plot_latent_scatters({"x": torch.randn(5, 3)}, torch.zeros(5))
+
+
+def test_quantile_grids_decode_the_same_codes_for_each_model():
+    seen = []
+
+    def decoder(z):
+        seen.append(z.clone())
+        return torch.sigmoid(z.sum(dim=1)).view(-1, 1, 1, 1).expand(-1, 1, 28, 28)
+
+    fig = plots.plot_quantile_grids({"AE": decoder, "VAE": decoder}, n=5)
+    assert len(fig.axes) == 2 and torch.equal(seen[0], seen[1])
+    assert fig.axes[0].get_images()[0].get_array().shape == (5 * 28, 5 * 28)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["-1.64", "0.00", "1.64"]
+
+
+def test_quantile_grids_work_with_a_real_decoder_and_refuse_bad_ones():
+    model = models.ConvVAE(2).eval()
+    assert plots.plot_quantile_grids({"VAE": model.decode}, n=3).axes
+    with pytest.raises(ValueError, match="decoders is empty"):
+        plots.plot_quantile_grids({})
+    with pytest.raises(ValueError, match="decode each code once"):
+        plots.plot_quantile_grids({"bad": lambda z: torch.zeros(2, 1, 28, 28)}, n=3)
+
+
+def test_model_comparison_has_reconstruction_and_sample_panels():
+    images = torch.rand(6, 1, 28, 28)
+    fig = plots.plot_model_comparison(
+        images, {"AE": images, "VAE": images}, {"AE": images, "VAE": images},
+        recon_notes={"AE": "BCE 0.1"}, sample_notes={"VAE": "dist 4.2"}, n=5,
+    )
+    shown = [ax for ax in fig.axes if ax.get_images()]
+    assert len(shown) == 3 * 5 + 2 * 5  # original + 2 reconstructions, 2 sample rows
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert "AE\nBCE 0.1" in labels and "VAE\ndist 4.2" in labels and "original" in labels
+
+
+def test_model_comparison_without_samples_and_with_bad_notes():
+    images = torch.rand(4, 1, 28, 28)
+    fig = plots.plot_model_comparison(images, {"AE": images}, n=4)
+    assert len([ax for ax in fig.axes if ax.get_images()]) == 8
+    with pytest.raises(ValueError, match="reconstructions is empty"):
+        plots.plot_model_comparison(images, {})
+    with pytest.raises(ValueError, match="no row"):
+        plots.plot_model_comparison(images, {"AE": images}, recon_notes={"VAE": "x"})
+
+
+def test_reconstruction_grid_has_two_rows():
+    fig = plots.show_reconstructions(FEW_IMAGES, FEW_IMAGES, n=6)
+    assert len(fig.axes) == 12
+
+
+def test_loss_curves_accept_history_or_list():
+    history = train.History(train={"total": [2, 1]}, val={"total": [3, 2]}, seconds=[1, 1])
+    assert len(plots.plot_loss_curves(history).axes[0].lines) == 2
+    assert len(plots.plot_loss_curves([3.0, 2.0, 1.0]).axes[0].lines) == 1
+
+
+def test_latent_scatter_and_grid_and_samples():
+    codes, labels = torch.randn(50, 2), torch.arange(50) % 10
+    assert plots.plot_latent_scatter(codes, labels).axes
+    model = models.MLPAutoencoder(2)
+    fig = plots.plot_latent_grid(model.decode, (-1, 1), (-2, 2), n=4, codes=codes, labels=labels)
+    assert fig.axes[0].get_images()[0].get_array().shape == (4 * 28, 4 * 28)
+    decoded = train.decode_all(model, torch.randn(4, 2))
+    assert plots.plot_samples_on_latent(codes, labels, torch.randn(4, 2), decoded).axes
+
+
+def test_scatter_of_high_dimensional_codes_points_to_the_fix():
+    with pytest.raises(ValueError, match="latent_dim=2"):
+        plots.plot_latent_scatter(torch.randn(10, 16), torch.zeros(10))
+
+
+def test_loss_curves_without_epochs_say_train_first():
+    with pytest.raises(ValueError, match="train the model"):
+        plots.plot_loss_curves(train.History())

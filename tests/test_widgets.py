@@ -1,55 +1,27 @@
-"""plots and widgets: every figure draws, the explorer callback changes its image, bad input is refused."""
+"""The explorers and sliders: callbacks, fallbacks, bad input."""
 
-import numpy as np
 import pytest
 import torch
 
-from course_utils import models, plots, train, widgets
+from course_utils import display, models, plots, widgets
 
 IMAGES = torch.rand(12, 1, 28, 28)
 
 
+def _timed_ms(callback, repeats: int = 20) -> float:
+    """Mean wall time of one call, in milliseconds (reported, never asserted)."""
+    import time
 
-def test_reconstruction_grid_has_two_rows():
-    fig = plots.show_reconstructions(IMAGES, IMAGES, n=6)
-    assert len(fig.axes) == 12
-
-
-def test_loss_curves_accept_history_or_list():
-    history = train.History(train={"total": [2, 1]}, val={"total": [3, 2]}, seconds=[1, 1])
-    assert len(plots.plot_loss_curves(history).axes[0].lines) == 2
-    assert len(plots.plot_loss_curves([3.0, 2.0, 1.0]).axes[0].lines) == 1
-
-
-def test_latent_scatter_and_grid_and_samples():
-    codes, labels = torch.randn(50, 2), torch.arange(50) % 10
-    assert plots.plot_latent_scatter(codes, labels).axes
-    model = models.MLPAutoencoder(2)
-    fig = plots.plot_latent_grid(model.decode, (-1, 1), (-2, 2), n=4, codes=codes, labels=labels)
-    assert fig.axes[0].get_images()[0].get_array().shape == (4 * 28, 4 * 28)
-    decoded = train.decode_all(model, torch.randn(4, 2))
-    assert plots.plot_samples_on_latent(codes, labels, torch.randn(4, 2), decoded).axes
+    callback()  # warm-up
+    started = time.perf_counter()
+    for _ in range(repeats):
+        callback()
+    return (time.perf_counter() - started) / repeats * 1000
 
 
-def test_grid_points_run_from_top_left():
-    points = plots.latent_grid_points((0, 1), (0, 1), 3)
-    assert points[0].tolist() == [0.0, 1.0] and points[-1].tolist() == [1.0, 0.0]
-
-
-def test_scatter_of_high_dimensional_codes_points_to_the_fix():
-    with pytest.raises(ValueError, match="latent_dim=2"):
-        plots.plot_latent_scatter(torch.randn(10, 16), torch.zeros(10))
-
-
-def test_loss_curves_without_epochs_say_train_first():
-    with pytest.raises(ValueError, match="train the model"):
-        plots.plot_loss_curves(train.History())
-
-
-def test_save_figure_writes_a_png(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_FIGURE_DIR", str(tmp_path))
-    path = plots.save_figure(plots.show_images(IMAGES[:4], ncols=2), "demo")
-    assert path.endswith("demo.png") and (tmp_path / "demo.png").stat().st_size > 0
+def _figure_png() -> bytes:
+    fig = plots.show_images(IMAGES[:2], ncols=2)
+    return display.figure_to_png(fig)
 
 
 def test_explorer_callback_changes_the_image_when_the_point_moves():
@@ -81,25 +53,6 @@ def test_explorer_refuses_mismatched_ranges():
         widgets.LatentExplorer(lambda z: z, [(1, -1)])
 
 
-def test_png_of_a_wrong_shape_is_refused():
-    with pytest.raises(ValueError, match="one grey image"):
-        widgets.image_to_png(np.zeros((2, 28, 28)))
-
-
-# --- interpolation slider, beta slider, static fallbacks ------------------------------------
-
-
-def _timed_ms(callback, repeats: int = 20) -> float:
-    """Mean wall time of one call, in milliseconds (reported, never asserted)."""
-    import time
-
-    callback()  # warm-up
-    started = time.perf_counter()
-    for _ in range(repeats):
-        callback()
-    return (time.perf_counter() - started) / repeats * 1000
-
-
 @pytest.mark.parametrize("model", [models.MLPAutoencoder(2), models.ConvVAE(16)], ids=["mlp2", "convvae16"])
 def test_interpolation_callback_returns_a_png_and_reports_its_time(model):
     torch.manual_seed(0)
@@ -108,7 +61,7 @@ def test_interpolation_callback_returns_a_png_and_reports_its_time(model):
     png = slider.render(0.3)
     assert png.startswith(b"\x89PNG")
     assert slider.render(0.0) != slider.render(1.0)
-    assert slider.render(0.0) == widgets.image_to_png(model.decode(z0[None])[0].detach())
+    assert slider.render(0.0) == display.image_to_png(model.decode(z0[None])[0].detach())
     decode_ms = _timed_ms(lambda: model.decode(slider.code_at(0.3)))
     render_ms = _timed_ms(lambda: slider.render(0.3))
     print(f"\ninterpolation ({type(model).__name__}): decode {decode_ms:.2f} ms, decode + PNG {render_ms:.2f} ms")
@@ -139,7 +92,7 @@ def test_interpolation_slider_factory_encodes_two_images():
     x0, x1 = IMAGES[0], IMAGES[1]
     slider = widgets.interpolation_slider(model, x0, x1, labels=("a", "b"), show=False)
     with torch.inference_mode():
-        expected = widgets.image_to_png(model.decode(model.encode(x0[None]))[0])
+        expected = display.image_to_png(model.decode(model.encode(x0[None]))[0])
     assert slider.render(0.0) == expected
 
 
@@ -154,11 +107,6 @@ def test_interpolation_refuses_bad_input():
         widgets.interpolation_slider(models.MLPAutoencoder(2), IMAGES[:2], IMAGES[2], show=False)
 
 
-def _figure_png() -> bytes:
-    fig = plots.show_images(IMAGES[:2], ncols=2)
-    return widgets._figure_to_png(fig)
-
-
 def test_beta_slider_callback_serves_precomputed_pngs_and_reports_its_time():
     figure_png = _figure_png()
     slider = widgets.BetaSlider({1.0: IMAGES[:8], 0: IMAGES[4:12].numpy(), 4.0: figure_png})
@@ -167,7 +115,7 @@ def test_beta_slider_callback_serves_precomputed_pngs_and_reports_its_time():
     assert all(png.startswith(b"\x89PNG") for png in pngs) and len(set(pngs)) == 3
     assert slider.render(4) == figure_png
     render_ms = _timed_ms(lambda: slider.render(1.0))
-    first_ms = _timed_ms(lambda: widgets.images_to_png(IMAGES[:8]), repeats=5)
+    first_ms = _timed_ms(lambda: display.image_to_png(widgets.tile_images(IMAGES[:8]), zoom=3), repeats=5)
     print(f"\nbeta slider: cached render {render_ms:.3f} ms, first encoding of 8 images {first_ms:.2f} ms")
 
 
@@ -199,19 +147,3 @@ def test_tiled_images_keep_a_gap_between_them():
     sheet = widgets.tile_images(torch.zeros(5, 1, 28, 28), ncols=3, gap=2)
     assert sheet.shape == (2 * 28 + 2, 3 * 28 + 2 * 2)
     assert sheet[:28, 28:30].min() == 1.0  # the white gap
-
-
-def test_static_fallback_is_wrapped_so_live_widgets_can_hide_it():
-    png = _figure_png()
-    bundle = widgets._static_bundle({"text/plain": "explorer", "image/png": png})
-    assert set(bundle) == {"text/plain", "text/html"}
-    assert widgets.FALLBACK_CLASS in bundle["text/html"] and "data:image/png;base64," in bundle["text/html"]
-    assert f".{widgets.LIVE_CLASS}" in bundle["text/html"]  # the CSS that hides it next to a drawn widget
-    html_bundle = widgets._static_bundle({"text/plain": "quiz", "text/html": "<details>x</details>"})
-    assert "<details>x</details>" in html_bundle["text/html"]
-
-
-def test_without_ipython_the_fallback_text_is_printed(capsys):
-    explorer = widgets.LatentExplorer(models.MLPAutoencoder(2).decode, [(-1, 1), (-1, 1)])
-    explorer.show()
-    assert "Latent explorer over z1, z2" in capsys.readouterr().out

@@ -1,7 +1,7 @@
 """What a student opens: committed lessons without outputs, and a Run All that leaves their work alone.
 
-The lessons themselves run in the claims matrix (tests/test_claims_matrix.py) and in JupyterLab
-(tests/test_browser_lab.py); these checks read the committed notebooks.
+The lessons themselves run in the claims matrix (tests/integration/test_claims_matrix.py) and in JupyterLab
+(tests/integration/test_browser_lab.py); these checks read the committed notebooks.
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     # conftest's session model cache is shared, so a lesson's models are trained once per test run.
     checkpoints = os.environ.get("COURSE_CHECKPOINT_DIR", str(base / "checkpoints"))
     env = dict(os.environ, COURSE_FAST="1", CUDA_VISIBLE_DEVICES="",
-               COURSE_CHECKPOINT_DIR=checkpoints, COURSE_FIGURE_DIR=str(base / "figures"),
+               COURSE_CHECKPOINT_DIR=checkpoints,
                JUPYTER_CONFIG_DIR=str(base / "jupyter-config"), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
     port, token = _free_port(), secrets.token_hex(16)
     command = [

@@ -14,7 +14,7 @@ import pytest
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from course_utils import widgets
+from course_utils import display
 from course_utils.quiz import Quiz, _decode_key
 
 SOURCE = """
@@ -55,7 +55,7 @@ def test_exported_html_shows_the_fallbacks_with_answers_folded(executed, with_st
         notebook.metadata.pop("widgets")
     page = _page(notebook)
     quiz = Quiz.load("02_vanilla_autoencoder")
-    assert page.count(f'class="{widgets.FALLBACK_CLASS}"') == 4, "one static fallback per quiz and widget"
+    assert page.count(f'class="{display.FALLBACK_CLASS}"') == 4, "one static fallback per quiz and widget"
     text = html.unescape(page)  # nbconvert re-serialises the HTML, so compare text, not escapes
     outside_details = html.unescape(re.sub(r"<details>.*?</details>", "", page, flags=re.S))
     assert page.count("<details>") == len(quiz.questions)
@@ -64,6 +64,6 @@ def test_exported_html_shows_the_fallbacks_with_answers_folded(executed, with_st
         why = _decode_key(question.key)["why"]
         assert why in text and why not in outside_details, f"answer {question.id} is not folded away"
     fallback_images = re.findall(
-        rf'class="{widgets.FALLBACK_CLASS}"><style>[^<]*</style><img [^>]*src="data:image/png;base64,', page
+        rf'class="{display.FALLBACK_CLASS}"><style>[^<]*</style><img [^>]*src="data:image/png;base64,', page
     )
     assert len(fallback_images) == 3, "the explorer, interpolation and beta sliders each show a static figure"
