@@ -176,11 +176,17 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
+    if unknown or not names:
+        parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}" if unknown else
+                     f"--models names no model; choose one or more of {','.join(MODELS)}")
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
-    device = config.setup(0, args.device)
+    try:  # checked before any data is loaded or model built
+        data.canonical_name(args.dataset)
+        device = config.setup(0, args.device)
+    except ValueError as error:
+        parser.error(str(error).replace("(set DATASET in the lesson's parameters cell)", "(--dataset)")
+                     .replace("setup() without a device", "no --device"))
     train_size = 2000 if args.quick else None
     epochs = 1 if args.quick else args.epochs
     print(f"benchmark: {args.dataset}, {epochs} epoch(s), device {device.type}, "

@@ -484,6 +484,18 @@ def build_deck(path: Path, output: Path, env: dict[str, str], execute: bool = Tr
     return deck
 
 
+def _output_problem(output: Path) -> str | None:
+    """Why the decks cannot be written to ``output``, or None if they can (the folder is made here)."""
+    folder = Path(output).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return f"cannot write decks there ({error.strerror or error}): choose a folder you can write to"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m course_tools.slides [--full] [--lessons 01 02] [--output DIR]``."""
     parser = argparse.ArgumentParser(
@@ -500,6 +512,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"where the decks go (default {DEFAULT_OUTPUT.relative_to(config.REPO_ROOT)})")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
     args = parser.parse_args(argv)
+    problem = _output_problem(args.output)
+    if problem:  # checked before npm and nbconvert spend minutes
+        parser.error(f"--output {args.output}: {problem}")
+    if args.timeout < 1:
+        parser.error("--timeout must be at least 1 second")
     started = time.perf_counter()
     try:
         decks = build(args.lessons, args.output, fast=not args.full, execute=not args.no_execute,

@@ -20,9 +20,24 @@ from course_utils.train import History
 FORMAT_VERSION = 1
 
 
+def _settings_json(settings: dict) -> str:
+    """The settings as JSON text (keys sorted), or a clear error naming a value JSON cannot store."""
+    if not isinstance(settings, dict):
+        raise TypeError(f"settings must be a dict such as {{'epochs': 5, 'seed': 0}}, got {type(settings).__name__}.")
+    for key, value in settings.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"settings[{key!r}] = {value!r} (type {type(value).__name__}) cannot be stored in a checkpoint: "
+                "pass plain numbers, strings, lists and dicts (int(x), float(x) or str(x) convert most values)."
+            ) from error
+    return json.dumps(settings, sort_keys=True)
+
+
 def settings_digest(settings: dict) -> str:
     """Eight hex digits that change whenever the settings do (key order does not matter)."""
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8")).hexdigest()[:8]
+    return hashlib.sha256(_settings_json(settings).encode("utf-8")).hexdigest()[:8]
 
 
 def checkpoint_path(name: str, directory: Path | None = None, settings: dict | None = None) -> Path:
@@ -39,11 +54,20 @@ def checkpoint_path(name: str, directory: Path | None = None, settings: dict | N
 
 
 def save_checkpoint(path: Path, model: nn.Module, history: History, settings: dict) -> None:
-    """Write model weights, history and settings atomically: a temp file, then a rename."""
+    """Write model weights, history and settings atomically: a temp file, then a rename.
+
+    Refuses (ValueError) a model whose weights are NaN or infinite, or whose training was stopped early.
+    """
+    broken = [name for name, tensor in model.state_dict().items()
+              if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if broken:
+        raise ValueError(f"The weights {', '.join(broken[:3])} are NaN or infinite: such a model is not worth keeping.")
+    if history.interrupted:
+        raise ValueError("Training was stopped before its last epoch: only a finished model is cached.")
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format_version": FORMAT_VERSION,
-        "settings": json.dumps(settings, sort_keys=True),
+        "settings": _settings_json(settings),
         "state_dict": model.state_dict(),
         "history": history.to_dict(),
     }
@@ -89,8 +113,12 @@ def load_or_train(
     changing a lesson's parameters trains a model of its own instead of loading or overwriting another;
     the file's stored settings are checked again on loading.
     """
+    if settings is not None and not isinstance(settings, dict):
+        raise TypeError(f"settings must be a dict such as {{'epochs': 5, 'seed': 0}}, got {type(settings).__name__}.")
     settings = dict(settings or {})
-    path = checkpoint_path(name, directory, settings)
+    path = checkpoint_path(name, directory, settings)  # checks the settings before any training
+    if device is not None:
+        device = config.pick_device(device)  # a clear error now, not a driver error after building
     model = build()
     if device is not None:
         model = model.to(device)
@@ -105,5 +133,11 @@ def load_or_train(
     history = train(model)
     if not isinstance(history, History):
         raise TypeError("The train function must return the History from course_utils.train.fit.")
-    save_checkpoint(path, model, history, settings)
+    try:
+        save_checkpoint(path, model, history, settings)
+    except (OSError, ValueError) as error:  # keep the trained model: only the cache is lost
+        advice = (f" To cache models, point COURSE_CHECKPOINT_DIR at a folder you can write to (now {path.parent})."
+                  if isinstance(error, OSError) else "")
+        warnings.warn(f"The trained model was not cached ({type(error).__name__}: {error}). It is returned and "
+                      f"works in this session, but will be trained again next time.{advice}", stacklevel=2)
     return model.eval(), history

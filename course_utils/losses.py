@@ -117,8 +117,15 @@ def add_noise(images: torch.Tensor, noise_std: float, generator: torch.Generator
 
 def vae_objective(beta: float = 1.0, kind: Kind = "bce") -> Objective:
     """Objective of a VAE: the negative ELBO with a ``beta`` weight on the KL term."""
+    if not beta >= 0:
+        raise ValueError(f"beta must be >= 0 (0 switches the KL term off), got {beta!r}.")
 
     def objective(model: nn.Module, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        if not hasattr(model, "forward_parts"):
+            raise TypeError(
+                f"vae_objective trains a VAE (such as models.ConvVAE), but this model is a {type(model).__name__}, "
+                "which has no mean and variance to score: use losses.autoencoder_objective() for it."
+            )
         logits, mu, logvar = model.forward_parts(batch)
         return vae_loss(logits, batch, mu, logvar, beta=beta, kind=kind)
 

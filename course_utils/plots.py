@@ -28,7 +28,22 @@ def _as_images(images: torch.Tensor | np.ndarray) -> np.ndarray:
         array = array.reshape(-1, 28, 28)
     if array.ndim != 3:
         raise ValueError(f"Expected images of shape (N, 1, H, W) or (N, H, W), got {array.shape}.")
+    if len(array) == 0:
+        raise ValueError("There are no images to show (an empty batch): pass at least one image.")
     return array
+
+
+def _class_labels(labels: torch.Tensor | np.ndarray, n_points: int, class_names: Sequence[str] | None) -> np.ndarray:
+    """Labels as an int array, one per point and each naming a class, or a clear error."""
+    array = to_numpy(labels).ravel()
+    if len(array) != n_points:
+        raise ValueError(f"{n_points} codes but {len(array)} labels: pass the labels of the same images, "
+                         "e.g. splits.val.labels with the codes of splits.val.images.")
+    n_classes = len(class_names) if class_names else 10
+    if array.size and (array.min() < 0 or array.max() >= n_classes or not np.all(array == np.round(array))):
+        raise ValueError(f"Labels must be class numbers 0..{n_classes - 1} (one per class name), "
+                         f"got values from {array.min()} to {array.max()}.")
+    return array.astype(int)
 
 
 def _as_codes(codes: torch.Tensor | np.ndarray, what: str = "codes") -> np.ndarray:
@@ -190,7 +205,7 @@ def plot_latent_scatter(
             f"A latent scatter needs 2-D codes, got {points.shape[1]}-D. Project them first "
             "(for example with plots.plot_tsne) or train a model with latent_dim=2."
         )
-    labels = to_numpy(labels)
+    labels = _class_labels(labels, len(points), class_names)
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 5))
     else:
@@ -263,7 +278,17 @@ def plot_latent_grid(
 ) -> Figure:
     """Decode an ``n x n`` grid of 2-D codes into one mosaic, over the scatter when given."""
     points = latent_grid_points(x_range, y_range, n)
-    mosaic = _decoded_mosaic(decode, torch.from_numpy(points), n, "decode")
+    try:
+        mosaic = _decoded_mosaic(decode, torch.from_numpy(points), n, "decode")
+    except ValueError as error:
+        if "codes of shape" not in str(error):
+            raise
+        wanted = str(error).split(". ")[0]
+        raise ValueError(
+            "plot_latent_grid needs a decoder of 2-D codes (the grid runs over z1 and z2), but this one wants "
+            f"other codes ({wanted}). Draw the grid of a model trained with latent_dim=2, or walk a larger code "
+            "space with latent.interpolate."
+        ) from error
     fig, ax = plt.subplots(figsize=(7, 7))
     # Each tile is centred on the code it was decoded from.
     dx = (x_range[1] - x_range[0]) / (n - 1) / 2
@@ -272,7 +297,8 @@ def plot_latent_grid(
     ax.imshow(mosaic, cmap="gray", extent=extent, aspect="auto", vmin=0, vmax=1)
     if codes is not None and labels is not None:
         points_seen = _as_codes(codes)
-        ax.scatter(points_seen[:, 0], points_seen[:, 1], c=to_numpy(labels), cmap=CLASS_CMAP,
+        ax.scatter(points_seen[:, 0], points_seen[:, 1], c=_class_labels(labels, len(points_seen), None),
+                   cmap=CLASS_CMAP,
                    s=3, alpha=0.35, vmin=-0.5, vmax=9.5)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])

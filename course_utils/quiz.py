@@ -102,6 +102,9 @@ class Quiz:
 
     def question(self, question_id: str) -> Question:
         """The question with this id, or a clear error listing the valid ids."""
+        if not isinstance(question_id, str):
+            raise TypeError(f"Name one question by its id, a string such as 'q1', got {_shorten(repr(question_id))}: "
+                            'check one answer per call, e.g. quiz.check("q1", "b").')
         if question_id not in self.questions:
             raise KeyError(
                 f"There is no question {question_id!r} in this quiz; its questions are "
@@ -196,15 +199,23 @@ class Quiz:
         display_with_fallback(self.widget(), {"text/plain": self.as_text(), "text/html": self.as_html()})
 
 
+def _shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, so a pasted essay is not echoed back in full."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _parse(question: Question, answer: Any) -> tuple[Any, str | None]:
     """Normalise an answer for comparison; return (value, problem) where problem explains a bad one."""
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         return None, "No answer given."
     if question.kind == "number":
         try:
-            value = float(str(answer).strip().replace(",", "."))
-        except ValueError:
-            return None, f"{answer!r} is not a number."
+            if isinstance(answer, str):
+                value = float(answer.strip().replace(",", "."))
+            else:
+                value = float(answer)  # ints, floats, NumPy numbers and one-number tensors such as tensor(392.)
+        except (TypeError, ValueError, RuntimeError):
+            return None, f"{_shorten(repr(answer))} is not a number."
         if math.isnan(value):
             return None, "NaN is not an answer."
         return value, None
@@ -216,9 +227,9 @@ def _parse(question: Question, answer: Any) -> tuple[Any, str | None]:
             return True, None
         if text in _FALSE:
             return False, None
-        return None, f"{answer!r} is not True or False."
+        return None, f"{_shorten(repr(answer))} is not True or False."
     text = str(answer).strip().lower().strip("()")
     options = [k.lower() for k in (question.options or {})]
     if text not in options:
-        return None, f"{answer!r} is not an option; choose one of {', '.join(options)}."
+        return None, f"{_shorten(repr(answer))} is not an option; choose one of {', '.join(options)}."
     return text, None

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from course_utils.checks import check_images, model_device, positive_int
+from course_utils.checks import check_images, check_pixels, model_device, positive_int, positive_number
 from course_utils.cuda_graph import GraphedStep
 from course_utils.data import iterate_batches
 from course_utils.losses import Objective, autoencoder_objective
@@ -27,6 +27,8 @@ class History:
     train: dict[str, list[float]] = field(default_factory=dict)
     val: dict[str, list[float]] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
+    #: True when training was stopped (Ctrl+C, or the stop button) before its last epoch: never cached.
+    interrupted: bool = False
 
     @property
     def epochs(self) -> int:
@@ -83,16 +85,22 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean of each loss part over ``images``, weighted by batch size, in eval mode."""
     check_images(images, "images")
+    check_pixels(images, "images")
     objective = objective or autoencoder_objective()
     was_training = model.training
     model.eval()
-    device = model_device(model)
     sums: dict[str, float] = {}
-    for batch in iterate_batches(images.to(device), batch_size):
+    for batch in iterate_batches(_like_model(model, images), batch_size):
         for part, value in objective(model, batch).items():
             sums[part] = sums.get(part, 0.0) + float(value) * len(batch)
     model.train(was_training)
     return {part: total / len(images) for part, total in sums.items()}
+
+
+def _like_model(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """``images`` on the model's device and in its float type (float64 pixels would fail in its first layer)."""
+    parameter = next(model.parameters())
+    return images.to(device=parameter.device, dtype=parameter.dtype)
 
 
 def epochs_for(n_images: int, epochs: int, min_steps: int, batch_size: int = 128) -> int:
@@ -105,6 +113,19 @@ def epochs_for(n_images: int, epochs: int, min_steps: int, batch_size: int = 128
     min_steps, batch_size = positive_int("min_steps", min_steps), positive_int("batch_size", batch_size)
     steps_per_epoch = -(-n_images // batch_size)  # the last, partial batch is a step too
     return max(epochs, -(-min_steps // steps_per_epoch))
+
+
+def _stop_if_diverged(total: float, epoch: int, lr: float, history: History) -> None:
+    """Raise a FloatingPointError naming the epoch and the likely causes if the epoch's loss is not finite."""
+    if math.isfinite(total):
+        return
+    error = FloatingPointError(
+        f"The training loss became {total} in epoch {epoch + 1}, so training stopped: the weights are no longer "
+        f"usable. Likely causes: a learning rate too high (lr={lr:g}; try {lr / 10:g}), or NaN or extreme values "
+        "made by a custom objective. Build a new model and train again."
+    )
+    error.history = history  # the finished epochs, for a look at where the loss went wrong
+    raise error
 
 
 def fit(
@@ -126,16 +147,20 @@ def fit(
     stored channels-last (same values, a faster layout on CPU), and the model is left in eval
     mode, ready to encode and decode. On a GPU, full batches replay a recorded CUDA graph of the
     same step (``cuda_graph=False`` turns that off; see ``course_utils.cuda_graph``).
+
+    Stopping it (Ctrl+C, or the notebook's stop button) keeps what was done: it returns the history
+    of the finished epochs, marked ``interrupted``. A loss that becomes NaN or infinite stops it
+    with a FloatingPointError that says which epoch and what to try.
     """
-    check_images(train_images, "train_images")
-    if val_images is not None:
-        check_images(val_images, "val_images")
+    for images, what in ((train_images, "train_images"), (val_images, "val_images")):
+        if images is not None:
+            check_images(images, what)
+            check_pixels(images, what)
     epochs, batch_size = positive_int("epochs", epochs), positive_int("batch_size", batch_size)
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}.")
+    lr, seed = positive_number("lr", lr, "(such as 1e-3)"), positive_int("seed", seed, minimum=0)
     objective = objective or autoencoder_objective()
     device = model_device(model)
-    train_images = train_images.to(device)  # the whole dataset moves once, not one batch at a time
+    train_images = _like_model(model, train_images)  # the whole dataset moves once, not one batch at a time
     model.to(memory_format=preferred_memory_format(model))
     use_graph = cuda_graph and device.type == "cuda"
     optimizer = make_adam(model, lr, capturable=use_graph)
@@ -144,35 +169,47 @@ def fit(
     history = History()
     bar = tqdm(total=epochs * math.ceil(len(train_images) / batch_size), desc="training", unit="batch",
                disable=not progress, leave=False)
-    for epoch in range(epochs):
-        model.train()
-        started = time.perf_counter()
-        sums: dict[str, torch.Tensor] = {}  # each loss part times its batch size, summed over the epoch
-        for batch in iterate_batches(train_images, batch_size, shuffle=True, generator=shuffler):
-            if graphed_step is not None:
-                parts = graphed_step(batch)  # the same four steps as below, replayed as one CUDA graph
-            else:
-                optimizer.zero_grad()
-                parts = objective(model, batch)
-                parts["total"].backward()
-                optimizer.step()
-            for part, value in parts.items():  # summed on the device: no wait for the GPU at each batch
-                sums[part] = sums.get(part, 0.0) + value.detach() * len(batch)
-            bar.update(1)
-        for part, total in sums.items():
-            history.train.setdefault(part, []).append(float(total) / len(train_images))
-        if val_images is not None:
-            for part, value in evaluate(model, val_images, objective).items():
-                history.val.setdefault(part, []).append(value)
-        history.seconds.append(time.perf_counter() - started)
-        shown = history.val if val_images is not None else history.train
-        bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{shown['total'][-1]:.4f}")
-    bar.close()
+    try:
+        for epoch in range(epochs):
+            model.train()
+            started = time.perf_counter()
+            sums: dict[str, torch.Tensor] = {}  # each loss part times its batch size, summed over the epoch
+            for batch in iterate_batches(train_images, batch_size, shuffle=True, generator=shuffler):
+                if graphed_step is not None:
+                    parts = graphed_step(batch)  # the same four steps as below, replayed as one CUDA graph
+                else:
+                    optimizer.zero_grad()
+                    parts = objective(model, batch)
+                    parts["total"].backward()
+                    optimizer.step()
+                for part, value in parts.items():  # summed on the device: no wait for the GPU at each batch
+                    sums[part] = sums.get(part, 0.0) + value.detach() * len(batch)
+                bar.update(1)
+            _stop_if_diverged(float(sums["total"]), epoch, lr, history)
+            for part, total in sums.items():
+                history.train.setdefault(part, []).append(float(total) / len(train_images))
+            if val_images is not None:
+                for part, value in evaluate(model, val_images, objective).items():
+                    history.val.setdefault(part, []).append(value)
+            history.seconds.append(time.perf_counter() - started)
+            shown = history.val if val_images is not None else history.train
+            bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{shown['total'][-1]:.4f}")
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(f"Stopped during epoch {history.epochs + 1} of {epochs}: the history keeps the {history.epochs} "
+              "finished epoch(s), and the model its weights as they were when stopped. Run the cell again to "
+              "train from the start.")
+        for record in (history.train, history.val):  # drop the unfinished epoch's values, if any
+            for part in record:
+                del record[part][history.epochs:]
+        return history
+    finally:
+        bar.close()
+        model.eval()
     if progress:
         split = "val" if val_images is not None else "train"
         loss = history.last(split=split)
         print(f"trained {epochs} epoch(s) in {sum(history.seconds):.1f} s; {split} loss {loss:.4f}")
-    model.eval()
     return history
 
 

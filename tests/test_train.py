@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_utils import losses, models, train
+from course_utils import checkpoints, losses, models, train
 
 
 def test_loss_falls_over_a_few_epochs(images):
@@ -60,3 +60,62 @@ def test_epochs_for_gives_small_datasets_enough_weight_updates():
     assert train.epochs_for(3_000, 14, min_steps=400) == 17
     with pytest.raises(ValueError, match="min_steps must be a positive integer"):
         train.epochs_for(100, 1, min_steps=0)
+
+
+# --- faults: a stop or a NaN mid-training ------------------------------------------------------------
+
+
+class StopAt:
+    """A plain autoencoder objective that raises ``error`` on its ``call``-th training call."""
+
+    def __init__(self, call: int, error: BaseException | None = None, nan: bool = False):
+        self.calls, self.stop_at, self.error, self.nan = 0, call, error, nan
+        self.inner = losses.autoencoder_objective()
+
+    def __call__(self, model, batch):
+        if torch.is_grad_enabled():
+            self.calls += 1
+        parts = self.inner(model, batch)
+        if self.calls >= self.stop_at and torch.is_grad_enabled():
+            if self.error is not None:
+                raise self.error
+            if self.nan:
+                parts = {"total": parts["total"] * float("nan")}
+        return parts
+
+
+def test_a_stop_keeps_the_finished_epochs_and_leaves_the_model_ready(images, capsys):
+    model = models.ConvAutoencoder(4)
+    # 256 images in batches of 64: 4 steps per epoch, so call 7 is in the second epoch.
+    history = train.fit(model, images, images[:32], epochs=3, batch_size=64, progress=False,
+                        objective=StopAt(7, KeyboardInterrupt()))
+    assert history.interrupted and history.epochs == 1
+    assert len(history.train["total"]) == len(history.val["total"]) == 1
+    assert not model.training
+    assert "Stopped during epoch 2 of 3" in capsys.readouterr().out
+
+
+def test_a_loss_that_turns_nan_stops_training_naming_the_epoch_and_the_causes(images):
+    model = models.ConvAutoencoder(4)
+    with pytest.raises(FloatingPointError, match=r"became nan in epoch 2.*learning rate too high") as raised:
+        train.fit(model, images, epochs=3, batch_size=64, progress=False, objective=StopAt(6, nan=True))
+    assert raised.value.history.epochs == 1
+    assert not model.training
+
+
+def test_a_nan_during_load_or_train_leaves_no_checkpoint(images, tmp_path):
+    with pytest.raises(FloatingPointError):
+        checkpoints.load_or_train(
+            "nan_model", lambda: models.ConvAutoencoder(4),
+            lambda m: train.fit(m, images, epochs=2, batch_size=64, progress=False, objective=StopAt(2, nan=True)),
+            {"seed": 0}, directory=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_float64_images_train_like_float32_ones(images):
+    results = []
+    for dtype in (torch.float32, torch.float64):
+        torch.manual_seed(0)
+        model = models.MLPAutoencoder(2)
+        results.append(train.fit(model, images.to(dtype), epochs=1, progress=False).train["total"][0])
+    assert results[0] == pytest.approx(results[1], rel=1e-6)
