@@ -28,10 +28,9 @@ def _check_latent_dim(latent_dim: int) -> None:
 def _check_codes(z: torch.Tensor, latent_dim: int) -> None:
     """Raise a clear error unless ``z`` is a batch of ``latent_dim``-dimensional codes."""
     if z.ndim != 2 or z.shape[1] != latent_dim:
-        raise ValueError(
-            f"This decoder expects codes of shape (N, {latent_dim}) but got {tuple(z.shape)}. "
-            f"A single code needs a batch axis: z.unsqueeze(0)."
-        )
+        fix = ("A single code needs a batch axis: z.unsqueeze(0)." if z.ndim == 1 and len(z) == latent_dim else
+               f"Pass codes made by this model's encoder (its latent_dim is {latent_dim}).")
+        raise ValueError(f"This decoder expects codes of shape (N, {latent_dim}) but got {tuple(z.shape)}. {fix}")
 
 
 class Autoencoder(nn.Module):

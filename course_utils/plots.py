@@ -187,6 +187,22 @@ def plot_loss_curves(
     return fig
 
 
+def plot_learning_rate(rates: Sequence[float], steps_per_epoch: int, title: str = "One-cycle learning rate") -> Figure:
+    """The learning rate at every training step, with the epochs marked."""
+    steps_per_epoch = positive_int("steps_per_epoch", steps_per_epoch)
+    if len(rates) == 0:
+        raise ValueError("rates is empty: record the learning rate at every step, then plot it.")
+    fig, ax = plt.subplots(figsize=(5.5, 3.0))
+    ax.plot(np.arange(1, len(rates) + 1), rates, lw=2)
+    for boundary in range(steps_per_epoch, len(rates), steps_per_epoch):
+        ax.axvline(boundary, color="gray", ls=":", lw=1)
+    ax.set_xlabel(f"training step (dotted lines: epochs of {steps_per_epoch} steps)")
+    ax.set_ylabel("learning rate")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 # --- Maps of the latent space -----------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from torch import nn
@@ -18,6 +19,8 @@ from course_utils.losses import Objective, autoencoder_objective
 
 #: Evaluation needs no gradients, so it can take far bigger batches than training.
 EVAL_BATCH_SIZE = 1024
+#: How the learning rate moves during training (see ``learning_rate_schedule``).
+Schedule = Literal["constant", "one-cycle"]
 
 
 @dataclass
@@ -66,10 +69,13 @@ def preferred_memory_format(model: nn.Module) -> torch.memory_format:
 def make_adam(model: nn.Module, lr: float, capturable: bool = False) -> torch.optim.Adam:
     """Adam with its fused update (one kernel for all parameters) where this torch and device offer it.
 
-    ``capturable`` keeps Adam's step counter on the GPU, so that the update can be replayed in a CUDA graph.
+    ``capturable`` keeps Adam's step counter and learning rate on the GPU as tensors, so that the update
+    can be replayed in a CUDA graph while a scheduler changes the rate (it fills the tensor in place).
     """
     parameters = list(model.parameters())
     extra = {"capturable": True} if capturable else {}
+    if capturable:
+        lr = torch.tensor(lr, device=parameters[0].device)
     try:
         return torch.optim.Adam(parameters, lr=lr, fused=True, **extra)
     except (RuntimeError, TypeError):  # an older torch, or a device without the fused kernel
@@ -115,6 +121,22 @@ def epochs_for(n_images: int, epochs: int, min_steps: int, batch_size: int = 128
     return max(epochs, -(-min_steps // steps_per_epoch))
 
 
+def learning_rate_schedule(
+    optimizer: torch.optim.Optimizer, schedule: Schedule, lr: float, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """PyTorch's scheduler for ``schedule``, to be stepped once after every optimizer step.
+
+    Momentum is not cycled, so that a CUDA graph (which holds Adam's betas as recorded) replays the same
+    arithmetic as the plain loop.
+    """
+    if schedule == "constant":
+        return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+    if schedule == "one-cycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps,
+                                                   cycle_momentum=False)
+    raise ValueError(f"schedule must be 'constant' or 'one-cycle', got {schedule!r}.")
+
+
 def _stop_if_diverged(total: float, epoch: int, lr: float, history: History) -> None:
     """Raise a FloatingPointError naming the epoch and the likely causes if the epoch's loss is not finite."""
     if math.isfinite(total):
@@ -138,10 +160,15 @@ def fit(
     lr: float = 1e-3,
     batch_size: int = 128,
     seed: int = 0,
+    schedule: Schedule = "constant",
     progress: bool = True,
     cuda_graph: bool = True,
 ) -> History:
     """Train with Adam on shuffled batches of one tensor; record every loss part per epoch.
+
+    ``schedule="one-cycle"`` runs PyTorch's OneCycleLR: the learning rate climbs from ``lr / 25`` to
+    ``lr`` over the first 30% of the steps, then falls smoothly to almost 0. It reaches a given loss in
+    fewer epochs than a constant rate (``python -m course_tools.bench`` measures by how much).
 
     What it does to ``model``, besides training its weights in place: convolution weights are
     stored channels-last (same values, a faster layout on CPU), and the model is left in eval
@@ -164,11 +191,12 @@ def fit(
     model.to(memory_format=preferred_memory_format(model))
     use_graph = cuda_graph and device.type == "cuda"
     optimizer = make_adam(model, lr, capturable=use_graph)
+    steps = epochs * math.ceil(len(train_images) / batch_size)
+    scheduler = learning_rate_schedule(optimizer, schedule, lr, steps)
     graphed_step = GraphedStep(model, objective, optimizer, batch_size) if use_graph else None
     shuffler = torch.Generator().manual_seed(seed)
     history = History()
-    bar = tqdm(total=epochs * math.ceil(len(train_images) / batch_size), desc="training", unit="batch",
-               disable=not progress, leave=False)
+    bar = tqdm(total=steps, desc="training", unit="batch", disable=not progress, leave=False)
     try:
         for epoch in range(epochs):
             model.train()
@@ -182,6 +210,7 @@ def fit(
                     parts = objective(model, batch)
                     parts["total"].backward()
                     optimizer.step()
+                scheduler.step()  # the learning rate for the next batch
                 for part, value in parts.items():  # summed on the device: no wait for the GPU at each batch
                     sums[part] = sums.get(part, 0.0) + value.detach() * len(batch)
                 bar.update(1)

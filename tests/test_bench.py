@@ -9,8 +9,11 @@ from course_tools import bench
 
 def test_quick_benchmark_reports_both_paths_and_lesson_estimates(capsys):
     table = bench.main(["--quick", "--dataset", "mnist", "--models", "mlp_ae", "--device", "cpu"])
-    row = next(line for line in table.splitlines() if line.startswith("| mlp_ae"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
+    quality_row, epoch_row = [line for line in table.splitlines() if line.startswith("| mlp_ae")]
+    quality = [c.strip() for c in quality_row.strip("|").split("|")]
+    assert quality[1] == "1" and 0 < float(quality[2]) < 0.7  # one seed; the usual loop's test BCE
+    assert quality[7].endswith("x") or quality[7] == "not reached"
+    cells = [c.strip() for c in epoch_row.strip("|").split("|")]
     course_s, baseline_s, speedup = float(cells[1]), float(cells[2]), float(cells[3].rstrip("x"))
     course_loss, baseline_loss = float(cells[4]), float(cells[5])
     assert course_s > 0 and baseline_s > 0 and speedup > 0

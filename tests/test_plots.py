@@ -219,3 +219,10 @@ def test_scatter_of_high_dimensional_codes_points_to_the_fix():
 def test_loss_curves_without_epochs_say_train_first():
     with pytest.raises(ValueError, match="train the model"):
         plots.plot_loss_curves(train.History())
+
+
+def test_learning_rate_plot_marks_the_epochs():
+    fig = plots.plot_learning_rate([0.1, 0.5, 1.0, 0.5, 0.1, 0.0], steps_per_epoch=2)
+    assert len(fig.axes[0].lines) == 1 + 2  # the curve and two epoch boundaries
+    with pytest.raises(ValueError, match="rates is empty"):
+        plots.plot_learning_rate([], steps_per_epoch=2)

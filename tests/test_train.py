@@ -119,3 +119,39 @@ def test_float64_images_train_like_float32_ones(images):
         model = models.MLPAutoencoder(2)
         results.append(train.fit(model, images.to(dtype), epochs=1, progress=False).train["total"][0])
     assert results[0] == pytest.approx(results[1], rel=1e-6)
+
+
+def test_one_cycle_warms_up_to_lr_then_anneals_to_almost_zero():
+    optimizer = train.make_adam(models.MLPAutoencoder(2), 1e-2)
+    scheduler = train.learning_rate_schedule(optimizer, "one-cycle", 1e-2, total_steps=100)
+    rates = []
+    for _ in range(100):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == pytest.approx(1e-2 / 25)
+    assert max(rates) == pytest.approx(1e-2, rel=1e-3) and 25 <= rates.index(max(rates)) <= 35
+    assert rates[-1] < 1e-4
+
+
+def test_constant_schedule_trains_exactly_as_without_a_scheduler(images):
+    losses_seen = []
+    for schedule in ("constant", None):
+        torch.manual_seed(0)
+        model = models.MLPAutoencoder(2)
+        if schedule is None:  # the plain loop, by hand
+            optimizer = train.make_adam(model, 1e-3)
+            for batch in torch.utils.data.DataLoader(images, batch_size=64, shuffle=False):
+                optimizer.zero_grad()
+                losses.autoencoder_objective()(model, batch)["total"].backward()
+                optimizer.step()
+        else:
+            optimizer = train.make_adam(model, 1e-3)
+            scheduler = train.learning_rate_schedule(optimizer, schedule, 1e-3, 4)
+            for batch in torch.utils.data.DataLoader(images, batch_size=64, shuffle=False):
+                optimizer.zero_grad()
+                losses.autoencoder_objective()(model, batch)["total"].backward()
+                optimizer.step()
+                scheduler.step()
+        losses_seen.append(train.evaluate(model, images)["total"])
+    assert losses_seen[0] == losses_seen[1]
