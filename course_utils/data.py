@@ -437,3 +437,25 @@ def add_patch(images: torch.Tensor, size: int = 8, seed: int = 0) -> torch.Tenso
     for image, top, left in zip(patched, tops, lefts):
         image[..., top : top + size, left : left + size] = 1.0
     return patched
+
+
+def shift_images(images: torch.Tensor, right: int = 1, down: int = 0) -> torch.Tensor:
+    """A copy of ``images`` moved ``right`` pixels to the right and ``down`` pixels down (negative: left, up).
+
+    The pixels that move in at the edge are black (0); nothing wraps around. Lesson 3 uses a one-pixel
+    shift to show that MSE counts a picture that looks the same as very different.
+    """
+    if images.ndim != 4:
+        raise ValueError(f"Expected a batch of images (N, C, H, W), got shape {tuple(images.shape)}.")
+    height, width = images.shape[-2:]
+    for name, value, limit in (("right", right, width), ("down", down, height)):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= limit:
+            raise ValueError(f"{name} must be a whole number of pixels between {-(limit - 1)} and {limit - 1}, "
+                             f"got {value!r}.")
+    shifted = torch.zeros_like(images)
+    rows_to, rows_from = (slice(down, None), slice(None, height - down)) if down >= 0 else (
+        slice(None, height + down), slice(-down, None))
+    cols_to, cols_from = (slice(right, None), slice(None, width - right)) if right >= 0 else (
+        slice(None, width + right), slice(-right, None))
+    shifted[..., rows_to, cols_to] = images[..., rows_from, cols_from]
+    return shifted

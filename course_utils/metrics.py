@@ -146,6 +146,29 @@ def nearest_indices(
     return nearest_neighbours(points.reshape(len(points), -1), _flat(references), chunk)[1]
 
 
+def k_nearest(points: torch.Tensor | np.ndarray, k: int = 5) -> np.ndarray:
+    """Indices (N, k) of each point's k nearest other points, nearest first (a point is never its own neighbour)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    features = _flat(points)
+    k = positive_int("k", k, hint="(neighbours per point)")
+    if k >= len(features):
+        raise ValueError(f"k must be smaller than the number of points ({len(features)}), got {k}.")
+    # Asked for k + 1 neighbours: the first is normally the point itself (distance 0), which is dropped.
+    found = NearestNeighbors(n_neighbors=k + 1).fit(features).kneighbors(features, return_distance=False)
+    own = found == np.arange(len(features))[:, None]
+    own[~own.any(axis=1), -1] = True  # a duplicate may push the point itself out of the list: drop the last
+    return found[~own].reshape(len(features), k)
+
+
+def same_class_share(points: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray, k: int = 5) -> float:
+    """The share of each point's k nearest other points that carry its class, averaged over all points."""
+    targets = to_numpy(labels).ravel()
+    if len(targets) != len(to_numpy(points)):
+        raise ValueError(f"{len(to_numpy(points))} points but {len(targets)} labels: they must match.")
+    return float(np.mean(targets[k_nearest(points, k)] == targets[:, None]))
+
+
 # --- Reconstruction errors and detection ------------------------------------------------------
 
 

@@ -564,19 +564,33 @@ def plot_error_by_latent_size(
     baselines: Mapping[str, float] | None = None,
     ylabel: str = "validation MSE per pixel",
     title: str = "Reconstruction error against the size of the code",
+    others: Mapping[str, Mapping[int, float]] | None = None,
 ) -> Figure:
-    """Error (one value per latent size) on a log2 x-axis, with optional flat baselines for context."""
+    """Error (one value per latent size) on a log2 x-axis, with optional flat baselines for context.
+
+    ``others`` adds a curve per method at the same sizes, e.g. ``{"PCA": {2: ..., 8: ...}}``.
+    """
     if not errors:
         raise ValueError("errors is empty: pass a dict like {2: error_of_2d_model, 8: error_of_8d_model}.")
     sizes = sorted(errors)
     if any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1 for s in sizes):
         raise ValueError(f"The keys of errors must be latent sizes (positive integers), got {sizes}.")
+    for name, curve in (others or {}).items():
+        if sorted(curve) != sizes:
+            raise ValueError(f"{name!r} has errors at sizes {sorted(curve)} but the autoencoder at {sizes}: "
+                             "compare them at the same code sizes.")
     values = [float(errors[s]) for s in sizes]
     fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.plot(sizes, values, "o-", lw=2, label="autoencoder")
     for size, value in zip(sizes, values):
         ax.annotate(f"{value:.4f}", (size, value), xytext=(0, 7), textcoords="offset points",
                     ha="center", fontsize=9)
+    for (name, curve), marker in zip((others or {}).items(), "sD^v"):
+        other_values = [float(curve[s]) for s in sizes]
+        line, = ax.plot(sizes, other_values, marker + "-", lw=1.5, label=name)
+        for size, value in zip(sizes, other_values):  # labels below these points, the autoencoder's above
+            ax.annotate(f"{value:.4f}", (size, value), xytext=(0, -14), textcoords="offset points",
+                        ha="center", fontsize=9, color=line.get_color())
     for (name, value), style in zip((baselines or {}).items(), ("--", ":", "-.")):
         ax.axhline(float(value), color="gray", ls=style, label=name)
     ax.set_xscale("log", base=2)
@@ -587,6 +601,62 @@ def plot_error_by_latent_size(
     ax.set_title(title)
     ax.legend(fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def plot_neighbours(
+    queries: torch.Tensor | np.ndarray,
+    neighbours: Mapping[str, torch.Tensor | np.ndarray],
+    same_class: Mapping[str, torch.Tensor | np.ndarray] | None = None,
+    query_titles: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Each query image beside its nearest neighbours found one way per row (by code, by pixels, ...).
+
+    ``neighbours[name]`` has shape (queries, k, 1, H, W); ``same_class[name]`` (queries, k) frames each
+    neighbour green when it shares the query's class and red when it does not.
+    """
+    from matplotlib.gridspec import GridSpec
+
+    shown = _as_images(queries)
+    if not neighbours:
+        raise ValueError("neighbours is empty: pass a dict like {'by code': images, 'by pixels': images}.")
+    found = {}
+    for name, images in neighbours.items():
+        array = to_numpy(images)
+        if array.ndim != 5 or array.shape[0] != len(shown):
+            raise ValueError(f"neighbours[{name!r}] must have shape (queries={len(shown)}, k, 1, H, W), "
+                             f"got {array.shape}.")
+        found[name] = array[:, :, 0]
+    k, n_rows = min(a.shape[1] for a in found.values()), len(found)
+    frames = {name: to_numpy(marks).astype(bool) for name, marks in (same_class or {}).items()}
+    width = min(0.95 * k + 2.6, 10.0)  # one inch per neighbour, the query, the row names
+    height = (width - 2.6) / k * 1.12 * len(shown) * n_rows + (0.7 if title else 0.35)
+    fig = plt.figure(figsize=(width, height))
+    # Laid out by hand (tight_layout leaves wide gaps between equal-aspect images).
+    grid = GridSpec(len(shown) * n_rows, k + 2, figure=fig, width_ratios=[1.4, 1.0] + [1] * k, left=0.01,
+                    right=0.99, bottom=0.01, top=1 - (0.55 if title else 0.3) / height, wspace=0.08, hspace=0.12)
+    for q, image in enumerate(shown):
+        ax = fig.add_subplot(grid[q * n_rows:(q + 1) * n_rows, 0])
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(query_titles[q] if query_titles else "query", fontsize=9)
+        for r, (name, images) in enumerate(found.items()):
+            for j in range(k):
+                ax = fig.add_subplot(grid[q * n_rows + r, j + 2])
+                ax.imshow(images[q, j], cmap="gray", vmin=0, vmax=1)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if name in frames:
+                    colour = "#1a9850" if frames[name][q, j] else "#d73027"
+                    for spine in ax.spines.values():
+                        spine.set_edgecolor(colour)
+                        spine.set_linewidth(2.5)
+                if j == 0:
+                    ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=11)
     return fig
 
 

@@ -223,3 +223,18 @@ def test_idx_problem_reads_headers_and_sizes(tmp_path):
     _write_idx(tmp_path)
     assert data.idx_problem(tmp_path / "train-images-idx3-ubyte") is None
     assert "cannot be read" in data.idx_problem(tmp_path / "missing")
+
+
+def test_shift_images_moves_pixels_and_fills_the_edge_with_black():
+    images = torch.arange(2 * 9, dtype=torch.float32).view(2, 1, 3, 3)
+    right = data.shift_images(images, right=1)
+    assert torch.equal(right[..., :, 1:], images[..., :, :-1]) and torch.all(right[..., :, 0] == 0)
+    up_left = data.shift_images(images, right=-1, down=-1)
+    assert torch.equal(up_left[..., :-1, :-1], images[..., 1:, 1:]) and torch.all(up_left[..., -1, :] == 0)
+    assert torch.equal(data.shift_images(images, 0, 0), images)
+
+
+@pytest.mark.parametrize("kwargs", [{"right": 28}, {"down": -28}, {"right": 1.0}, {"right": True}])
+def test_shift_images_refuses_bad_shifts(kwargs):
+    with pytest.raises(ValueError, match="whole number of pixels"):
+        data.shift_images(torch.zeros(1, 1, 28, 28), **kwargs)

@@ -192,3 +192,18 @@ def test_variety_is_zero_for_copies_and_grows_with_differences():
 def test_variety_needs_several_images(images):
     with pytest.raises(ValueError, match="at least two images"):
         metrics.variety(images)
+
+
+def test_k_nearest_leaves_each_point_out_and_same_class_share_counts_neighbours():
+    points = np.array([[0.0], [1.0], [1.0], [5.0], [5.1], [9.0]])
+    found = metrics.k_nearest(points, k=2)
+    assert found.shape == (6, 2)
+    assert all(i not in row for i, row in enumerate(found))
+    assert set(found[3]) == {4, 2} or set(found[3]) == {4, 1}
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    by_hand = np.mean(labels[found] == labels[:, None])
+    assert metrics.same_class_share(points, labels, k=2) == pytest.approx(by_hand)
+    with pytest.raises(ValueError, match="smaller than the number of points"):
+        metrics.k_nearest(points, k=6)
+    with pytest.raises(ValueError, match="labels"):
+        metrics.same_class_share(points, labels[:3])

@@ -226,3 +226,24 @@ def test_learning_rate_plot_marks_the_epochs():
     assert len(fig.axes[0].lines) == 1 + 2  # the curve and two epoch boundaries
     with pytest.raises(ValueError, match="rates is empty"):
         plots.plot_learning_rate([], steps_per_epoch=2)
+
+
+def test_error_by_latent_size_draws_other_methods_at_the_same_sizes():
+    fig = plots.plot_error_by_latent_size({2: 0.04, 8: 0.02}, others={"PCA": {8: 0.03, 2: 0.05}})
+    autoencoder, pca = fig.axes[0].lines
+    assert list(pca.get_xdata()) == [2, 8] and list(pca.get_ydata()) == [0.05, 0.03]
+    assert "PCA" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    with pytest.raises(ValueError, match="same code sizes"):
+        plots.plot_error_by_latent_size({2: 0.04, 8: 0.02}, others={"PCA": {2: 0.05}})
+
+
+def test_neighbours_show_each_query_with_its_rows_and_coloured_frames():
+    queries, found = torch.rand(2, 1, 28, 28), torch.rand(2, 4, 1, 28, 28)
+    same = np.array([[1, 1, 0, 1], [0, 0, 0, 0]])
+    fig = plots.plot_neighbours(queries, {"by code": found, "by pixels": found}, {"by code": same})
+    assert len(fig.axes) == 2 + 2 * 2 * 4
+    assert fig.get_size_inches()[0] <= 10.0
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["by code", "by pixels"] * 2
+    with pytest.raises(ValueError, match="shape"):
+        plots.plot_neighbours(queries, {"by code": found[:1]})

@@ -38,3 +38,21 @@ def test_tsne_refuses_a_flat_list():
 def test_tsne_refuses_bad_thread_counts():
     with pytest.raises(ValueError, match="threads"):
         projection.tsne(np.zeros((20, 3)), perplexity=5, threads=0)
+
+
+def test_pca_errors_fall_with_the_code_size_and_match_a_full_svd():
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(200, 30)) @ rng.normal(size=(30, 30)) * np.linspace(3, 0.1, 30)
+    val = rng.normal(size=(50, 30)) @ rng.normal(size=(30, 30)) * np.linspace(3, 0.1, 30)
+    errors = projection.pca_reconstruction_errors(train, val, (1, 4, 16, 30))
+    assert errors[1] > errors[4] > errors[16] > errors[30]
+    assert errors[30] == pytest.approx(0.0, abs=1e-9)  # every direction kept: a perfect copy
+    centred = val - train.mean(axis=0)
+    top = np.linalg.svd(train - train.mean(axis=0), full_matrices=False)[2][:4]
+    assert errors[4] == pytest.approx(np.mean((centred @ top.T @ top - centred) ** 2), rel=1e-6)
+
+
+@pytest.mark.parametrize("sizes, message", [((), "non-empty"), ((0,), "positive integer"), ((60,), "at most 40")])
+def test_pca_errors_refuse_impossible_sizes(sizes, message):
+    with pytest.raises(ValueError, match=message):
+        projection.pca_reconstruction_errors(np.zeros((40, 50)), np.zeros((5, 50)), sizes)
