@@ -12,7 +12,7 @@ import copy
 import inspect
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -121,3 +121,33 @@ def with_seed(function: Callable[..., Any], seed: int) -> Callable[..., Any]:
             return function(*args)
 
     return run
+
+
+def check_prediction(
+    prediction: object, outcome: str | Mapping[Any, str], choices: Sequence[str]
+) -> bool | None:
+    """Say whether a "predict, then run" guess matches what the run measured; None while nothing is predicted.
+
+    ``prediction`` and ``outcome`` are one answer (a string from ``choices``) or a dict of answers with the
+    same keys, e.g. ``{2: "AE", 32: "PCA"}``. The measured outcome is always printed, guess or not.
+    """
+    outcomes = dict(outcome) if isinstance(outcome, Mapping) else {None: outcome}
+    guesses = dict(prediction) if isinstance(prediction, Mapping) else {None: prediction}
+    allowed = {str(c).strip().lower(): str(c) for c in choices}
+    verdicts = []
+    for key, measured in outcomes.items():
+        where = "" if key is None else f"{key}: "
+        guess = guesses.get(key)
+        if guess is None:
+            print(f"{where}measured {measured!r} (no prediction written: write one first next time, "
+                  "a guess you commit to teaches more than a result you merely read)")
+            continue
+        if str(guess).strip().lower() not in allowed:
+            print(f"{where}your prediction {guess!r} is not one of {list(choices)}; measured {measured!r}")
+            verdicts.append(False)
+            continue
+        right = str(guess).strip().lower() == str(measured).strip().lower()
+        verdicts.append(right)
+        print(f"{where}you predicted {guess!r}, measured {measured!r}: "
+              + ("right!" if right else "not this time: read on for why"))
+    return None if not verdicts else all(verdicts)

@@ -84,3 +84,15 @@ def test_an_endless_loop_is_stopped_after_the_time_limit(capsys):
 
     assert not exercises.check_function(forever, _kl, KL_CASES, "kl", time_limit=0.3)
     assert "ran for more than 0.3 s, so it was stopped" in capsys.readouterr().out
+
+
+def test_check_prediction_compares_guesses_and_always_shows_the_outcome(capsys):
+    assert exercises.check_prediction(None, "PCA", ("AE", "PCA")) is None
+    assert "measured 'PCA'" in capsys.readouterr().out
+    assert exercises.check_prediction(" pca", "PCA", ("AE", "PCA")) is True
+    assert exercises.check_prediction({2: "AE", 32: "AE"}, {2: "AE", 32: "PCA"}, ("AE", "PCA")) is False
+    assert exercises.check_prediction({2: "AE", 32: None}, {2: "AE", 32: "PCA"}, ("AE", "PCA")) is True
+    out = capsys.readouterr().out
+    assert "2: you predicted 'AE', measured 'AE': right!" in out and "32: measured 'PCA'" in out
+    assert exercises.check_prediction("maybe", "AE", ("AE", "PCA")) is False
+    assert "not one of ['AE', 'PCA']" in capsys.readouterr().out
