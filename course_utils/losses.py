@@ -62,6 +62,20 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return per_dim.flatten(1).sum(dim=1).mean()
 
 
+def reconstruction_floor(images: torch.Tensor) -> torch.Tensor:
+    """The lowest BCE, summed over pixels, that any reconstruction of each image can reach: shape (N,), in nats.
+
+    BCE(p, x) is smallest at p = x, where it equals the pixel's binary entropy
+    -x log x - (1 - x) log(1 - x): zero only for pure black or white pixels, log 2 for a 50% grey one.
+    """
+    if images.ndim < 2 or len(images) == 0:
+        raise ValueError(f"Expected a batch of images (N, 1, 28, 28), got shape {tuple(images.shape)}.")
+    if images.min() < 0 or images.max() > 1:
+        raise ValueError("Pixels must lie in [0, 1] for a BCE floor: scale the images first (x / 255).")
+    x = images.float()
+    return F.binary_cross_entropy(x, x, reduction="none").flatten(1).sum(dim=1)
+
+
 def vae_loss(
     logits: torch.Tensor,
     target: torch.Tensor,

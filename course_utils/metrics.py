@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from course_utils.checks import positive_int, to_numpy
+from course_utils.checks import check_images, model_device, positive_int, to_numpy
 
 if TYPE_CHECKING:  # scikit-learn is imported only when a reader is built
     from sklearn.neighbors import KNeighborsClassifier
@@ -299,3 +299,67 @@ def standard_normal_gap(codes: torch.Tensor | np.ndarray) -> float:
 
     points = _flat(codes)
     return float(max(stats.kstest(points[:, d], "norm").statistic for d in range(points.shape[1])))
+
+
+# --- How good is a VAE as a density model? --------------------------------------------------
+
+
+@torch.inference_mode()
+def importance_weighted_bound(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    k: int,
+    max_decodes: int = 4096,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The importance-weighted (IWAE) lower bound on log p(x) with ``k`` samples, per image, shape (N,), in nats.
+
+    log p(x) >= E[log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)] with z_i ~ q(z|x): ``k = 1`` is a one-sample
+    estimate of the ELBO, and the bound rises towards log p(x) as ``k`` grows. p(x|z) is the lesson's
+    Bernoulli likelihood (minus the BCE summed over pixels) and p(z) = N(0, I).
+    ``max_decodes`` caps how many codes are decoded at once, so that memory stays bounded for any ``k``.
+    """
+    if not (hasattr(model, "encode_distribution") and hasattr(model, "decode_logits")):
+        raise TypeError(
+            f"importance_weighted_bound needs a VAE (such as models.ConvVAE) with encode_distribution and "
+            f"decode_logits, but got a {type(model).__name__}: a plain autoencoder defines no p(x)."
+        )
+    check_images(images, "images")
+    k = positive_int("k", k, hint="(importance samples per image, such as 1, 10 or 100)")
+    max_decodes = positive_int("max_decodes", max_decodes)
+    was_training = model.training
+    model.eval()
+    device = model_device(model)
+    standard = torch.distributions.Normal(0.0, 1.0)
+    per_image = []
+    try:
+        # images per pass: with k samples each, about max_decodes codes go through the decoder at once
+        for batch in images.split(max(1, max_decodes // k)):
+            x = batch.to(device=device, dtype=torch.float32)
+            mu, logvar = model.encode_distribution(x)
+            q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+            log_w = []
+            for chunk in _chunks(k, max(1, max_decodes // len(x))):
+                # noise drawn on the CPU (with the generator, if any), so a seed gives the same bound on any device
+                eps = torch.randn((chunk, *mu.shape), generator=generator).to(device)
+                z = mu + torch.exp(0.5 * logvar) * eps  # (chunk, B, d)
+                logits = model.decode_logits(z.flatten(0, 1)).view(chunk, *x.shape)
+                log_px_z = -torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, x.expand_as(logits), reduction="none").flatten(2).sum(-1)
+                log_w.append(log_px_z + standard.log_prob(z).sum(-1) - q.log_prob(z).sum(-1))
+            # log of the mean of the weights, computed stably in log space
+            per_image.append((torch.logsumexp(torch.cat(log_w), dim=0) - np.log(k)).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(per_image)
+
+
+def _chunks(total: int, size: int) -> list[int]:
+    """``total`` split into pieces of at most ``size``: [size, size, ..., rest]."""
+    return [min(size, total - start) for start in range(0, total, size)]
+
+
+def bits_per_dim(nats_per_image: float, pixels: int = 28 * 28) -> float:
+    """A negative log-likelihood in nats per image as bits per pixel: nats / (pixels * ln 2)."""
+    pixels = positive_int("pixels", pixels)
+    return float(nats_per_image) / (pixels * np.log(2.0))

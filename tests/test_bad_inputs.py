@@ -141,6 +141,8 @@ CASES = [
     Case("noise-std-zero", lambda: losses.denoising_objective(0.0), ValueError, "noise_std must be positive", "got 0"),
     Case("loss-kind", lambda: losses.reconstruction_loss(IMAGES, IMAGES, kind="l1"), ValueError, "kind must be",
          "'mse' or 'bce'"),
+    Case("floor-of-255-pixels", lambda: losses.reconstruction_floor(IMAGES * 255), ValueError, r"in \[0, 1\]",
+         r"x / 255"),
     Case("beta-negative", lambda: losses.vae_objective(-1.0), ValueError, "beta must be >= 0", "switches the KL"),
     # --- training ---
     Case("pixels-0-255", lambda: _fit(IMAGES * 255), ValueError, "pixels from 0[0-9.]* to 2[0-9.]+", "divide by 255"),
@@ -204,6 +206,12 @@ CASES = [
          "class indices"),
     Case("accuracy-mismatch", lambda: metrics.accuracy([1, 2], [1, 2, 3]), ValueError, "2 predictions but 3 labels",
          "one prediction per label"),
+    Case("iwae-on-an-ae", lambda: metrics.importance_weighted_bound(CONV_16D, IMAGES, 10), TypeError,
+         "ConvAutoencoder", r"needs a VAE \(such as models\.ConvVAE\)"),
+    Case("iwae-k-zero", lambda: metrics.importance_weighted_bound(models.ConvVAE(2), IMAGES, 0), ValueError,
+         "k must be a positive integer", "such as 1, 10 or 100"),
+    Case("bits-per-dim-pixels", lambda: metrics.bits_per_dim(100.0, pixels=0), ValueError,
+         "pixels must be a positive integer", "got 0"),
     Case("nearest-dims", lambda: metrics.nearest_indices(torch.rand(3, 2), torch.rand(5, 3)), ValueError,
          "2 dimensions but references have 3", "dimensions"),
     # --- latent ---

@@ -84,3 +84,15 @@ def test_bad_inputs_get_clear_errors():
         losses.vae_loss(torch.rand(1, 4), torch.rand(1, 4), torch.zeros(1, 2), torch.zeros(1, 2), beta=-1)
     with pytest.raises(ValueError, match="same shape"):
         losses.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def test_reconstruction_floor_is_the_pixels_binary_entropy():
+    binary = (torch.rand(3, 1, 28, 28) > 0.5).float()
+    assert torch.allclose(losses.reconstruction_floor(binary), torch.zeros(3))
+    grey = torch.full((2, 1, 28, 28), 0.5)
+    assert torch.allclose(losses.reconstruction_floor(grey), torch.full((2,), 784 * math.log(2)))
+    x = torch.rand(4, 1, 28, 28)  # no reconstruction beats the floor, and x itself reaches it
+    floor = losses.reconstruction_floor(x)
+    other = F.binary_cross_entropy(torch.rand_like(x).clamp(0.01, 0.99), x, reduction="none").flatten(1).sum(1)
+    assert (other > floor).all()
+    assert torch.allclose(F.binary_cross_entropy(x, x, reduction="none").flatten(1).sum(1), floor)

@@ -194,6 +194,64 @@ def test_variety_needs_several_images(images):
         metrics.variety(images)
 
 
+class _BlindVAE(torch.nn.Module):
+    """A toy VAE whose decoder ignores z: p(x|z) = p(x), so log p(x) is known exactly."""
+
+    def __init__(self, mu: float, sigma: float, latent_dim: int = 1):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.logits = torch.nn.Parameter(torch.linspace(-3, 3, 784).view(1, 1, 28, 28), requires_grad=False)
+        self.mu, self.logvar = mu, 2 * np.log(sigma)
+
+    def encode_distribution(self, x):
+        shape = (len(x), self.latent_dim)
+        return torch.full(shape, self.mu), torch.full(shape, float(self.logvar))
+
+    def decode_logits(self, z):
+        return self.logits.expand(len(z), 1, 28, 28)
+
+    def log_px(self, x):
+        return -F.binary_cross_entropy_with_logits(self.logits.expand_as(x), x, reduction="none").flatten(1).sum(1)
+
+
+def test_importance_weighted_bound_is_exact_when_q_is_the_prior_and_the_decoder_ignores_z():
+    model, x = _BlindVAE(0.0, 1.0), (torch.rand(5, 1, 28, 28) > 0.5).float()
+    for k in (1, 7):  # every weight p(x) p(z) / q(z|x) equals p(x): no variance at all
+        assert torch.allclose(metrics.importance_weighted_bound(model, x, k), model.log_px(x), atol=1e-3)
+
+
+def test_importance_weighted_bound_closes_a_known_gap_as_k_grows():
+    # the decoder ignores z, so the ELBO is log p(x) - KL(q || p) and the bound tends to log p(x)
+    mu, sigma = 1.0, 1.2  # q wider than the prior: the weights p(z) / q(z|x) stay bounded, so K converges fast
+    model, x = _BlindVAE(mu, sigma), torch.rand(2, 1, 28, 28)
+    kl = 0.5 * (mu**2 + sigma**2 - np.log(sigma**2) - 1)
+    gen = torch.Generator().manual_seed(0)
+    k1 = torch.stack([metrics.importance_weighted_bound(model, x, 1, generator=gen) for _ in range(2000)])
+    assert (k1.mean(0) - model.log_px(x)).numpy() == pytest.approx([-kl, -kl], abs=0.05)  # K = 1: the ELBO
+    big = metrics.importance_weighted_bound(model, x, 20000, generator=gen)
+    assert (big - model.log_px(x)).abs().max() < 0.03
+    assert (big <= model.log_px(x) + 0.02).all()  # never above log p(x), up to float32 sums of 784 terms
+
+
+def test_importance_weighted_bound_rises_with_k_on_average_and_chunking_only_redraws_the_noise():
+    from course_utils import models
+
+    torch.manual_seed(0)
+    model, x = models.ConvVAE(latent_dim=4), torch.rand(6, 1, 28, 28)
+    gen = lambda: torch.Generator().manual_seed(1)  # noqa: E731
+    bounds = {k: metrics.importance_weighted_bound(model, x, k, generator=gen()) for k in (1, 10, 100)}
+    assert bounds[1].shape == (6,)
+    assert bounds[100].mean() >= bounds[10].mean() - 0.5 >= bounds[1].mean() - 1.0
+    chunked = metrics.importance_weighted_bound(model, x, 100, max_decodes=7, generator=gen())
+    assert torch.allclose(chunked, bounds[100], atol=1.0)  # other noise (drawn per image), the same bound
+    assert model.training  # the model's mode is restored
+
+
+def test_bits_per_dim_converts_nats_per_image():
+    assert metrics.bits_per_dim(784 * np.log(2)) == pytest.approx(1.0)
+    assert metrics.bits_per_dim(100.0) == pytest.approx(100 / (784 * np.log(2)))
+
+
 def test_k_nearest_leaves_each_point_out_and_same_class_share_counts_neighbours():
     points = np.array([[0.0], [1.0], [1.0], [5.0], [5.1], [9.0]])
     found = metrics.k_nearest(points, k=2)
