@@ -203,6 +203,39 @@ def plot_learning_rate(rates: Sequence[float], steps_per_epoch: int, title: str 
     return fig
 
 
+def plot_bound_vs_k(
+    bounds: Mapping[int, torch.Tensor | np.ndarray],
+    elbo: float | None = None,
+    title: str = "Importance-weighted bound on log p(x)",
+) -> Figure:
+    """Mean bound (nats per image) against the number of samples K, with +-2 standard errors of its gain over K = 1.
+
+    ``bounds`` maps K to the per-image bounds of the same images; ``elbo`` (if given) is drawn as a dashed line.
+    """
+    if not bounds:
+        raise ValueError("bounds is empty: pass {K: per-image bounds}, e.g. {1: ..., 10: ..., 100: ...}.")
+    ks = sorted(bounds)
+    values = {k: to_numpy(bounds[k]).astype(np.float64).ravel() for k in ks}
+    if len({len(v) for v in values.values()}) != 1:
+        raise ValueError("Every K needs the bounds of the same images: the arrays have different lengths.")
+    base = values[ks[0]]
+    means = np.array([values[k].mean() for k in ks])
+    # the same images at every K, so the paired gains are far less noisy than the bounds themselves
+    spread = np.array([2 * (values[k] - base).std(ddof=1) / np.sqrt(len(base)) if len(base) > 1 else 0.0
+                       for k in ks])
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    ax.errorbar(ks, means, yerr=spread, fmt="o-", capsize=4, label=f"IWAE bound, mean of {len(base)} images")
+    if elbo is not None:
+        ax.axhline(elbo, color="gray", ls="--", lw=1, label="ELBO (minus the lesson's loss)")
+    ax.set_xscale("log")
+    ax.set_xlabel("K, importance samples per image")
+    ax.set_ylabel("nats per image")
+    ax.set_title(title)
+    ax.legend(fontsize=9, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 # --- Maps of the latent space -----------------------------------------------------------------
 
 
@@ -360,6 +393,30 @@ def plot_quantile_grids(
     return fig
 
 
+def _number_points(ax: plt.Axes, points: np.ndarray, min_gap_px: float = 16.0) -> None:
+    """Label points #0, #1, ... beside them; if labels would overlap, fan them out on a ring with leader lines."""
+    ax.autoscale_view()
+    shown = ax.transData.transform(points)  # display pixels, where overlap is judged
+    gaps = np.linalg.norm(shown[:, None] - shown[None], axis=-1) + np.eye(len(points)) * 1e9
+    if len(points) < 2 or gaps.min() >= min_gap_px:
+        for i, (x, y) in enumerate(points):
+            ax.annotate(f"#{i}", (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
+        return
+    # piled up (e.g. N(0, I) samples among codes that spread much wider): one label per slot on a ring,
+    # the slots in the same angular order as the points, so that leader lines do not cross
+    centre = shown.mean(axis=0)
+    angles = np.arctan2(*(shown - centre).T[::-1])
+    radius = np.linalg.norm(shown - centre, axis=1).max() + max(30.0, len(points) * 28.0 / (2 * np.pi))
+    order = np.argsort(angles)
+    slots = angles[order[0]] + 2 * np.pi * np.arange(len(points)) / len(points)
+    to_points = 72.0 / ax.figure.dpi  # offsets are given in points, measured in pixels
+    for slot, i in zip(slots, order):
+        offset = centre + radius * np.array([np.cos(slot), np.sin(slot)]) - shown[i]
+        ax.annotate(f"#{i}", points[i], xytext=tuple(offset * to_points), textcoords="offset points", fontsize=9,
+                    ha="center", va="center", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75),
+                    arrowprops=dict(arrowstyle="-", lw=0.6, color="0.35", shrinkA=4, shrinkB=3))
+
+
 def plot_samples_on_latent(
     codes: torch.Tensor | np.ndarray,
     labels: torch.Tensor | np.ndarray,
@@ -374,8 +431,7 @@ def plot_samples_on_latent(
     left = fig.add_subplot(1, 2, 1)
     plot_latent_scatter(codes, labels, class_names, ax=left, title=title, alpha=0.3)
     left.scatter(points[:, 0], points[:, 1], marker="x", c="black", s=40, label="sample")
-    for i, (x, y) in enumerate(points):
-        left.annotate(f"#{i}", (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
+    _number_points(left, points)
     legend = left.get_legend()
     if legend is not None:  # below the scatter, where the images on the right cannot cover it
         handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]

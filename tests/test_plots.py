@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.offsetbox import AnnotationBbox
+from matplotlib.text import Text
 
 from course_utils import models, plots, train
 
@@ -247,3 +248,26 @@ def test_neighbours_show_each_query_with_its_rows_and_coloured_frames():
     assert labels == ["by code", "by pixels"] * 2
     with pytest.raises(ValueError, match="shape"):
         plots.plot_neighbours(queries, {"by code": found[:1]})
+
+
+def test_piled_up_sample_labels_fan_out_so_that_none_overlap():
+    codes = torch.randn(300, 2) * 30  # codes spread far wider than the prior samples: all twelve land in one spot
+    fig = plots.plot_samples_on_latent(codes, torch.arange(300) % 10, torch.randn(12, 2), torch.rand(12, 1, 28, 28))
+    fig.canvas.draw()
+    texts = [t for t in fig.axes[0].texts if t.get_text().startswith("#")]
+    assert len(texts) == 12
+    boxes = [Text.get_window_extent(t) for t in texts]  # the text alone, without its leader line
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), "labels overlap"
+    apart = torch.tensor([[-2.0, 0.0], [2.0, 0.0]])
+    spread = plots.plot_samples_on_latent(torch.randn(300, 2), torch.arange(300) % 10, apart, torch.rand(2, 1, 28, 28))
+    assert all(t.arrow_patch is None for t in spread.axes[0].texts)  # far apart: labelled beside, no leader lines
+
+
+def test_bound_vs_k_draws_one_point_per_k_and_the_elbo():
+    bounds = {1: -torch.rand(20) - 100, 10: -torch.rand(20) - 99, 100: -torch.rand(20) - 98.5}
+    fig = plots.plot_bound_vs_k(bounds, elbo=-100.5)
+    ax = fig.axes[0]
+    assert list(ax.lines[0].get_xdata()) == [1, 10, 100] and ax.get_xscale() == "log"
+    assert any(list(line.get_ydata()) == [-100.5, -100.5] for line in ax.lines)
+    with pytest.raises(ValueError, match="same images"):
+        plots.plot_bound_vs_k({1: torch.zeros(3), 10: torch.zeros(4)})
