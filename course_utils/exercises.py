@@ -139,8 +139,7 @@ def check_prediction(
         where = "" if key is None else f"{key}: "
         guess = guesses.get(key)
         if guess is None:
-            print(f"{where}measured {measured!r} (no prediction written: write one first next time, "
-                  "a guess you commit to teaches more than a result you merely read)")
+            print(f"{where}measured {measured!r} (you wrote no prediction: next time commit to a guess first)")
             continue
         if str(guess).strip().lower() not in allowed:
             print(f"{where}your prediction {guess!r} is not one of {list(choices)}; measured {measured!r}")

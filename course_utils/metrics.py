@@ -169,6 +169,20 @@ def same_class_share(points: torch.Tensor | np.ndarray, labels: torch.Tensor | n
     return float(np.mean(targets[k_nearest(points, k)] == targets[:, None]))
 
 
+def closest_same_class_mse(images: torch.Tensor, labels: torch.Tensor | np.ndarray) -> np.ndarray:
+    """For each image, the MSE per pixel to the most similar *other* image of its class (inf if it has none)."""
+    flat, targets = torch.as_tensor(_flat(images)), to_numpy(labels).ravel()
+    if len(targets) != len(flat):
+        raise ValueError(f"{len(flat)} images but {len(targets)} labels: they must match.")
+    closest = np.full(len(flat), np.inf)
+    for label in np.unique(targets):
+        members = np.flatnonzero(targets == label)
+        squared = torch.cdist(flat[members], flat[members]).pow(2) / flat.shape[1]
+        squared.fill_diagonal_(float("inf"))  # an image is not its own look-alike
+        closest[members] = squared.min(dim=1).values.numpy()
+    return closest
+
+
 # --- Reconstruction errors and detection ------------------------------------------------------
 
 

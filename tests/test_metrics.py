@@ -265,3 +265,13 @@ def test_k_nearest_leaves_each_point_out_and_same_class_share_counts_neighbours(
         metrics.k_nearest(points, k=6)
     with pytest.raises(ValueError, match="labels"):
         metrics.same_class_share(points, labels[:3])
+
+
+def test_closest_same_class_mse_looks_only_at_other_images_of_the_class():
+    images = torch.zeros(4, 1, 2, 2)
+    images[1] += 0.5  # class 0: MSE 0.25 from image 0
+    images[2] += 0.1  # class 1 would be closer to image 0, but it is another class
+    images[3] += 0.3  # class 1: MSE 0.04 from image 2
+    found = metrics.closest_same_class_mse(images, np.array([0, 0, 1, 1]))
+    np.testing.assert_allclose(found, [0.25, 0.25, 0.04, 0.04], rtol=1e-5)
+    assert np.isinf(metrics.closest_same_class_mse(images[:2], np.array([0, 1]))).all()

@@ -158,7 +158,7 @@ def test_show_without_ipython_prints_the_questions_as_text(small_quiz, capsys):
 
 #: Lesson 1's answers, written out once more by hand: a bank whose encoded key drifts from them fails here.
 LESSON1_INTENDED = {"q1": "a", "q2": "b", "q3": "b", "q4": False, "q5": "c", "q6": 0.125, "q7": "b", "q8": False,
-                    "q9": "b"}
+                    "q9": "b", "q10": "b", "q11": "c", "q12": False}
 
 
 @pytest.mark.parametrize("bank", sorted(quiz.BANK_DIR.glob("*.json")), ids=lambda p: p.stem)
