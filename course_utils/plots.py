@@ -224,7 +224,8 @@ def plot_bound_vs_k(
     spread = np.array([2 * (values[k] - base).std(ddof=1) / np.sqrt(len(base)) if len(base) > 1 else 0.0
                        for k in ks])
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    ax.errorbar(ks, means, yerr=spread, fmt="o-", capsize=4, label=f"IWAE bound, mean of {len(base)} images")
+    ax.errorbar(ks, means, yerr=spread, fmt="o-", capsize=4,
+                label=f"IWAE bound, mean of {len(base)} images\n(bars: ±2 s.e. of the gain over K = {ks[0]})")
     if elbo is not None:
         ax.axhline(elbo, color="gray", ls="--", lw=1, label="ELBO (minus the lesson's loss)")
     ax.set_xscale("log")
@@ -409,12 +410,14 @@ def _number_points(ax: plt.Axes, points: np.ndarray, min_gap_px: float = 16.0) -
     radius = np.linalg.norm(shown - centre, axis=1).max() + max(30.0, len(points) * 28.0 / (2 * np.pi))
     order = np.argsort(angles)
     slots = angles[order[0]] + 2 * np.pi * np.arange(len(points)) / len(points)
-    to_points = 72.0 / ax.figure.dpi  # offsets are given in points, measured in pixels
-    for slot, i in zip(slots, order):
-        offset = centre + radius * np.array([np.cos(slot), np.sin(slot)]) - shown[i]
-        ax.annotate(f"#{i}", points[i], xytext=tuple(offset * to_points), textcoords="offset points", fontsize=9,
-                    ha="center", va="center", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75),
+    ring = centre + radius * np.stack([np.cos(slots), np.sin(slots)], axis=1)
+    places = ax.transData.inverted().transform(ring)  # in data units, so that the axes can grow to hold them
+    for place, i in zip(places, order):
+        ax.annotate(f"#{i}", points[i], xytext=tuple(place), textcoords="data", fontsize=9, ha="center",
+                    va="center", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75),
                     arrowprops=dict(arrowstyle="-", lw=0.6, color="0.35", shrinkA=4, shrinkB=3))
+    ax.update_datalim(places)  # a ring near the edge would otherwise spill over the tick labels
+    ax.autoscale_view()
 
 
 def plot_samples_on_latent(
