@@ -83,6 +83,46 @@ class MLPAutoencoder(Autoencoder):
         self.decoder = nn.Sequential(*decoder)
 
 
+class LinearAutoencoder(Autoencoder):
+    """784 pixels -> ``latent_dim`` -> 784 with no activation at all: the autoencoder that PCA is.
+
+    Like PCA it works on centred pixels: ``mean`` (the training images' mean image) is taken off
+    before encoding and added back after decoding, so the weights learn only directions. (Biases
+    could learn the mean too, but slowly: the mean dwarfs the variation, and training crawls.)
+    Its output is not squashed, so ``decode`` may leave [0, 1]; train it with MSE on ``model(x)``.
+    """
+
+    def __init__(self, latent_dim: int = 2, mean: torch.Tensor | None = None) -> None:
+        super().__init__()
+        _check_latent_dim(latent_dim)
+        self.latent_dim = latent_dim
+        mean = torch.zeros(IMAGE_SHAPE) if mean is None else torch.as_tensor(mean, dtype=torch.float32)
+        if mean.numel() != IMAGE_PIXELS:
+            raise ValueError(f"mean must be one 28x28 image (784 numbers), got shape {tuple(mean.shape)}: "
+                             "pass images.mean(dim=0).")
+        self.register_buffer("mean", mean.reshape(1, *IMAGE_SHAPE))
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(IMAGE_PIXELS, latent_dim, bias=False))  # -> (N, d)
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, IMAGE_PIXELS, bias=False), nn.Unflatten(1, IMAGE_SHAPE))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Codes ``(N, latent_dim)`` of the centred images."""
+        check_images(x, "x", shape=IMAGE_SHAPE)
+        return self.encoder(x - self.mean)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Images ``(N, 1, 28, 28)``: a weighted sum of the decoder's columns, plus the mean (no sigmoid)."""
+        _check_codes(z, self.latent_dim)
+        return self.decoder(z) + self.mean
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The same as ``decode_logits``: a linear decoder has nothing to squash."""
+        return self.decode_logits(z)
+
+    def directions(self) -> torch.Tensor:
+        """The decoder's weight columns ``(784, latent_dim)``: every reconstruction is the mean plus a mix of them."""
+        return self.decoder[0].weight.detach().cpu()
+
+
 
 Downsample = Literal["stride", "maxpool"]
 Upsample = Literal["transpose", "resize"]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from course_utils.checks import positive_int, to_numpy
+
+if TYPE_CHECKING:
+    from sklearn.decomposition import PCA
 
 
 def tsne(
@@ -79,3 +83,20 @@ def pca_reconstruction_errors(
         rebuilt = centred @ directions.T @ directions  # encode (project), then decode
         errors[size] = float(np.mean((rebuilt - centred) ** 2))
     return errors
+
+
+def fit_pca(images: torch.Tensor | np.ndarray, n_components: int = 2) -> PCA:
+    """scikit-learn's PCA fitted on images (flattened to pixels) or points (N, D): the linear baseline.
+
+    It uses the full SVD, exact and deterministic, so no seed is needed.
+    """
+    from sklearn.decomposition import PCA
+
+    array = to_numpy(images)
+    array = array.reshape(len(array), -1).astype(np.float64)
+    n_components = positive_int("n_components", n_components, hint="(such as 2)")
+    if n_components > min(array.shape):
+        raise ValueError(f"n_components={n_components} is more than the data allow ({array.shape[0]} points of "
+                         f"{array.shape[1]} numbers): use at most {min(array.shape)}.")
+    return PCA(n_components=n_components, svd_solver="full").fit(array)
+

@@ -150,3 +150,15 @@ def test_layer_shapes_refuses_bad_input():
         models.layer_shapes("not a model")
     with pytest.raises(ValueError, match="input_shape"):
         models.layer_shapes(models.ConvAutoencoder(), input_shape=(1, 0, 28, 28))
+
+
+def test_linear_autoencoder_is_linear_around_the_mean_and_refuses_a_bad_mean():
+    images = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    model = models.LinearAutoencoder(2, mean=images.mean(dim=0))
+    z = model.encode(images)
+    assert z.shape == (6, 2) and model.directions().shape == (784, 2)
+    torch.testing.assert_close(model.decode(torch.zeros(1, 2)), images.mean(dim=0, keepdim=True))  # code 0 -> the mean
+    torch.testing.assert_close(model.decode(2 * z) - model.mean, 2 * (model.decode(z) - model.mean))  # no squashing
+    assert not any(isinstance(m, (torch.nn.ReLU, torch.nn.Sigmoid)) for m in model.modules())
+    with pytest.raises(ValueError, match="784 numbers"):
+        models.LinearAutoencoder(2, mean=torch.zeros(10))

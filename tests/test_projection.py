@@ -56,3 +56,14 @@ def test_pca_errors_fall_with_the_code_size_and_match_a_full_svd():
 def test_pca_errors_refuse_impossible_sizes(sizes, message):
     with pytest.raises(ValueError, match=message):
         projection.pca_reconstruction_errors(np.zeros((40, 50)), np.zeros((5, 50)), sizes)
+
+
+def test_fit_pca_finds_the_directions_of_largest_variance():
+    rng = np.random.default_rng(0)
+    points = rng.standard_normal((500, 5)) * np.array([5.0, 3.0, 0.1, 0.1, 0.1])
+    pca = projection.fit_pca(points, n_components=2)
+    np.testing.assert_allclose(np.abs(pca.components_), np.eye(5)[:2], atol=0.05)
+    images = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    assert projection.fit_pca(images, 3).components_.shape == (3, 784)
+    with pytest.raises(ValueError, match="at most 30"):
+        projection.fit_pca(images, 31)
