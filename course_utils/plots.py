@@ -640,16 +640,14 @@ def plot_error_by_latent_size(
                              "compare them at the same code sizes.")
     values = [float(errors[s]) for s in sizes]
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.plot(sizes, values, "o-", lw=2, label="autoencoder")
-    for size, value in zip(sizes, values):
-        ax.annotate(f"{value:.4f}", (size, value), xytext=(0, 7), textcoords="offset points",
-                    ha="center", fontsize=9)
-    for (name, curve), marker in zip((others or {}).items(), "sD^v"):
-        other_values = [float(curve[s]) for s in sizes]
-        line, = ax.plot(sizes, other_values, marker + "-", lw=1.5, label=name)
-        for size, value in zip(sizes, other_values):  # labels below these points, the autoencoder's above
-            ax.annotate(f"{value:.4f}", (size, value), xytext=(0, -14), textcoords="offset points",
-                        ha="center", fontsize=9, color=line.get_color())
+    curves = {"autoencoder": values, **{name: [float(curve[s]) for s in sizes] for name, curve in (others or {}).items()}}
+    top = [max(column) for column in zip(*curves.values())]
+    for (name, ys), style in zip(curves.items(), ("o-", "s-", "D-", "^-", "v-")):
+        line, = ax.plot(sizes, ys, style, lw=2 if name == "autoencoder" else 1.5, label=name)
+        for size, value, highest in zip(sizes, ys, top):  # the highest value's label above, the others' below
+            ax.annotate(f"{value:.4f}", (size, value), xytext=(0, 7 if value == highest else -14),
+                        textcoords="offset points", ha="center", fontsize=9,
+                        color="black" if name == "autoencoder" else line.get_color())
     for (name, value), style in zip((baselines or {}).items(), ("--", ":", "-.")):
         ax.axhline(float(value), color="gray", ls=style, label=name)
     ax.set_xscale("log", base=2)
