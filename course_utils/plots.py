@@ -640,7 +640,8 @@ def plot_error_by_latent_size(
                              "compare them at the same code sizes.")
     values = [float(errors[s]) for s in sizes]
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    curves = {"autoencoder": values, **{name: [float(curve[s]) for s in sizes] for name, curve in (others or {}).items()}}
+    curves = {"autoencoder": values}
+    curves.update({name: [float(curve[s]) for s in sizes] for name, curve in (others or {}).items()})
     top = [max(column) for column in zip(*curves.values())]
     for (name, ys), style in zip(curves.items(), ("o-", "s-", "D-", "^-", "v-")):
         line, = ax.plot(sizes, ys, style, lw=2 if name == "autoencoder" else 1.5, label=name)
