@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -255,10 +255,12 @@ def _mathjax_ignore(folder: str, names: list[str]) -> set[str]:
     return set()
 
 
-def copy_assets(output: Path) -> Path:
-    """Copy what the decks load (reveal.js, require.js, jQuery, MathJax) into ``output/assets``."""
+def copy_assets(output: Path, packages: Collection[str] | None = None) -> Path:
+    """Copy what the decks load (reveal.js, require.js, jQuery, MathJax), or only ``packages``, to ``output/assets``."""
     target = output / ASSETS
     for package, source, destination in _ASSET_FILES:
+        if packages is not None and package not in packages:
+            continue
         origin = (NODE_MODULES / package / source).resolve()
         if not origin.exists():
             raise SlidesError(f"{origin} is missing: run `{NPM_COMMAND}`.")
@@ -344,7 +346,7 @@ def execute_lesson(path: Path, env: dict[str, str], timeout: int = 600) -> Noteb
         client.execute(env=env, cwd=str(path.parent))
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # drop the traceback's terminal colours
-        raise SlidesError(f"{path.name} failed while running, so it has no deck:\n{plain}") from error
+        raise SlidesError(f"{path.name} failed while running:\n{plain}") from error
     return nb
 
 
@@ -431,7 +433,7 @@ no network needed.</p>
 
 
 @contextmanager
-def _checkpoint_dir(fast: bool) -> Iterator[Path | None]:
+def temporary_checkpoints(fast: bool) -> Iterator[Path | None]:
     """A temporary model cache for a fast build unless one is set; full builds reuse checkpoints/."""
     if not fast or "COURSE_CHECKPOINT_DIR" in os.environ:
         yield None
@@ -447,8 +449,12 @@ def build(
     execute: bool = True,
     timeout: int = 600,
     install: bool = True,
+    keep_executed: Path | None = None,
 ) -> list[Deck]:
-    """Build the decks of the chosen lessons (all by default) into ``output``, with index.html."""
+    """Build the decks of the chosen lessons (all by default) into ``output``, with index.html.
+
+    ``keep_executed``: a folder to save each executed lesson in (the course website can reuse them).
+    """
     paths = lesson_notebooks(lessons)
     ensure_assets(install=install)
     output = Path(output)
@@ -456,11 +462,11 @@ def build(
     copy_assets(output)
     decks: list[Deck] = []
     failures: dict[str, str] = {}
-    with _checkpoint_dir(fast) as checkpoints:
+    with temporary_checkpoints(fast) as checkpoints:
         env = execution_env(fast, checkpoints)
         for path in paths:
             try:
-                decks.append(build_deck(path, output, env, execute, timeout))
+                decks.append(build_deck(path, output, env, execute, timeout, keep_executed))
             except SlidesError as error:  # one broken lesson must not cost the others their decks
                 failures[path.stem] = str(error)
                 print(f"slides: error: {path.name}: no deck (details at the end)", file=sys.stderr)
@@ -471,10 +477,13 @@ def build(
 
 
 def build_deck(path: Path, output: Path, env: dict[str, str], execute: bool = True,
-               timeout: int = 600) -> Deck:
+               timeout: int = 600, keep_executed: Path | None = None) -> Deck:
     """Run one lesson (unless ``execute`` is False) and write its deck into ``output``."""
     started = time.perf_counter()
     nb = execute_lesson(path, env, timeout) if execute else nbformat.read(path, as_version=4)
+    if keep_executed is not None:
+        Path(keep_executed).mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, Path(keep_executed) / path.name)
     for problem in slide_problems(nb):
         print(f"slides: warning: {path.name}: {problem}", file=sys.stderr)
     deck_path = export_deck(nb, path.stem, output)
@@ -511,6 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help=f"where the decks go (default {DEFAULT_OUTPUT.relative_to(config.REPO_ROOT)})")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    parser.add_argument("--keep-executed", type=Path, metavar="DIR",
+                        help="also save each executed lesson in DIR (for `python -m course_tools.site --executed DIR`)")
     args = parser.parse_args(argv)
     problem = _output_problem(args.output)
     if problem:  # checked before npm and nbconvert spend minutes
@@ -520,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         decks = build(args.lessons, args.output, fast=not args.full, execute=not args.no_execute,
-                      timeout=args.timeout)
+                      timeout=args.timeout, keep_executed=args.keep_executed)
     except SlidesError as error:
         print(f"slides: error: {error}", file=sys.stderr)
         return 1

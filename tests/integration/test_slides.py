@@ -128,20 +128,6 @@ def test_a_failing_lesson_names_itself_and_its_error(tmp_path):
 # (b) the build, once per session, in fast mode
 
 
-@pytest.fixture(scope="session")
-def build_result(tmp_path_factory) -> tuple[Path, dict[str, slides.Deck], dict[str, str]]:
-    """Every deck, built once into a temporary folder the way the CLI builds them."""
-    output = tmp_path_factory.mktemp("slides-build")
-    failures: dict[str, str] = {}
-    # The model cache conftest sets for the session is kept: the lessons' models are trained once,
-    # by whichever of nbval, this build or the browser tests runs a lesson first.
-    try:
-        decks = slides.build([p.stem for p in LESSONS], output=output, fast=True)
-    except slides.LessonsFailed as error:  # the other lessons' decks are still tested
-        decks, failures = error.decks, error.failures
-    return output, {deck.name: deck for deck in decks}, failures
-
-
 @pytest.fixture
 def built(build_result, request) -> tuple[Path, dict[str, slides.Deck]]:
     """The build's folder and decks; fails a lesson's test with the reason it has no deck."""
@@ -179,26 +165,11 @@ def test_deck_loads_nothing_from_the_network(built, path):
 # (c) each deck in headless Chromium, with the network refused
 
 
-def _refuse_network(context) -> list[str]:
-    """Let the browser context load only file:// URLs; every other request is aborted and listed."""
-    refused: list[str] = []
-
-    def route_request(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route_request)
-    return refused
-
-
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_deck_presents_offline_in_chromium(built, browser, path, tmp_path):
+def test_deck_presents_offline_in_chromium(built, browser, path, tmp_path, refuse_network):
     _, decks = built
     context = browser.new_context(viewport={"width": 1280, "height": 860})
-    refused = _refuse_network(context)
+    refused = refuse_network(context)
     missing: list[str] = []
     errors: list[str] = []
     page = context.new_page()
@@ -251,10 +222,10 @@ def test_deck_presents_offline_in_chromium(built, browser, path, tmp_path):
     assert not errors, f"JavaScript errors: {errors}"
 
 
-def test_speaker_view_shows_the_notes_offline(built, browser):
+def test_speaker_view_shows_the_notes_offline(built, browser, refuse_network):
     _, decks = built
     context = browser.new_context()
-    refused = _refuse_network(context)
+    refused = refuse_network(context)
     page = context.new_page()
     try:
         assert decks, "no deck was built"
