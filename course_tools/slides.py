@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import nbformat
 from nbformat import NotebookNode
 
-from course_utils import config
+from course_utils import config, quiz
 
 if TYPE_CHECKING:  # nbconvert is imported only when a deck is built
     from nbconvert import SlidesExporter
@@ -46,6 +46,14 @@ NPM_COMMAND = "npm ci --prefix slides"
 SLIDE_STARTS = frozenset({"slide", "subslide"})
 #: Slide types nbconvert leaves out of the deck body (notes go to the speaker view).
 HIDDEN = frozenset({"notes", "skip"})
+#: Debian's Chromium by default (never a browser that Playwright downloads); COURSE_CHROMIUM overrides it.
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+#: The <meta> name under which a built deck records its number of slides.
+SLIDE_COUNT_META = "course-slide-count"
 #: What every lesson's deck must have, at least.
 MIN_SLIDES = 8
 MIN_NOTES = 1
@@ -362,7 +370,7 @@ def slides_exporter() -> SlidesExporter:
     c.SlidesExporter.reveal_theme = REVEAL_THEME
     c.SlidesExporter.reveal_transition = "slide"
     c.SlidesExporter.reveal_number = "c/t"
-    c.SlidesExporter.reveal_scroll = True  # long code or output scrolls instead of spilling over
+    # no reveal_scroll: the template shrinks a tall slide to fit instead (a projector cannot scroll)
     c.SlidesExporter.reveal_width = "1100"
     c.SlidesExporter.reveal_height = "760"
     c.SlidesExporter.mathjax_url = MATHJAX_URL
@@ -375,12 +383,39 @@ def slides_exporter() -> SlidesExporter:
     return SlidesExporter(config=c)
 
 
+def quiz_one_question_per_slide(nb: NotebookNode) -> NotebookNode:
+    """A copy of ``nb`` whose static quiz shows its title on one slide and each question on a slide of its own.
+
+    A whole quiz is two or three screens tall; on a projector it would be cut off or shrunk unreadably.
+    """
+    nb = nbformat.from_dict(nb)
+    question = re.compile(rf"<div class='{quiz.QUESTION_CLASS}'>.*?</div>", re.S)
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        for output in cell.get("outputs", []):
+            page = output.get("data", {}).get("text/html")
+            if not isinstance(page, str) or not question.search(page):
+                continue
+            questions = question.findall(page)
+            output["data"]["text/html"] = question.sub("", page).replace(
+                "\n\n", "\n") + f"<p><i>{len(questions)} questions follow, one per slide.</i></p>"
+            for html_question in questions:
+                extra = nbformat.v4.new_markdown_cell(html_question)
+                extra.metadata["slideshow"] = {"slide_type": "subslide"}
+                cells.append(extra)
+    nb.cells = cells
+    return nb
+
+
 def export_deck(nb: NotebookNode, name: str, output: Path) -> Path:
     """Write one notebook as ``output/<name>.slides.html`` and check it loads nothing remote."""
-    nb = nbformat.from_dict(nb)
+    nb = quiz_one_question_per_slide(nb)
     nb.metadata["title"] = deck_title(nb, name)
     nb.metadata.pop("widgets", None)  # no live widgets in a deck: their fallbacks are shown
     body, _ = slides_exporter().from_notebook_node(nb, resources={"metadata": {"name": name}})
+    # The deck's own slide count, for the index (the committed notebook has no quiz output to split).
+    body = body.replace("<head>", f'<head>\n<meta name="{SLIDE_COUNT_META}" content="{slide_count(nb)}">', 1)
     remote = remote_urls(body)
     if remote:
         raise SlidesError(f"The deck for {name} would load from the network: {remote[:5]}")
@@ -399,7 +434,8 @@ def write_index(output: Path, mode: str) -> Path:
         if notebook.is_file():
             nb = nbformat.read(notebook, as_version=4)
             title = deck_title(nb, name)
-            meta = f"{slide_count(nb)} slides, {notes_count(nb)} speaker notes"
+            counted = re.search(rf'<meta name="{SLIDE_COUNT_META}" content="(\d+)">', deck.read_text(encoding="utf-8"))
+            meta = f"{counted[1] if counted else slide_count(nb)} slides, {notes_count(nb)} speaker notes"
         rows.append(f'    <li><a href="{html.escape(deck.name)}">{html.escape(title)}</a>'
                     f' <span class="meta">{meta}</span></li>')
     page = f"""<!DOCTYPE html>
@@ -487,10 +523,57 @@ def build_deck(path: Path, output: Path, env: dict[str, str], execute: bool = Tr
     for problem in slide_problems(nb):
         print(f"slides: warning: {path.name}: {problem}", file=sys.stderr)
     deck_path = export_deck(nb, path.stem, output)
-    deck = Deck(path.stem, deck_path, deck_title(nb, path.stem), slide_count(nb),
+    deck = Deck(path.stem, deck_path, deck_title(nb, path.stem), slide_count(quiz_one_question_per_slide(nb)),
                 notes_count(nb), time.perf_counter() - started)
     print(f"slides: {deck_path.name}: {deck.slides} slides in {deck.seconds:.0f} s", flush=True)
     return deck
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF handouts
+
+
+def write_pdf(deck: Path, browser: object) -> Path:
+    """Print one built deck to ``<name>.pdf`` beside it: one page per slide, fragments shown, no network.
+
+    ``browser`` is a Playwright Chromium; reveal.js lays the deck out for print with ``?print-pdf``.
+    """
+    context = browser.new_context()  # type: ignore[attr-defined]
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                  else route.abort())
+    page = context.new_page()
+    try:
+        page.goto(deck.as_uri() + "?print-pdf")
+        page.wait_for_function("() => document.querySelector('.reveal .pdf-page') !== null", timeout=60_000)
+        page.wait_for_function("() => !window.MathJax || !MathJax.Hub || MathJax.Hub.queue.pending === 0",
+                               timeout=60_000)
+        page.evaluate("() => window.courseFitSlides && window.courseFitSlides()")
+        page.wait_for_timeout(500)  # let reveal.js lay out the fitted pages again
+        pdf = deck.with_name(deck.name.removesuffix(".slides.html") + ".pdf")
+        page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    finally:
+        context.close()
+    return pdf
+
+
+def write_pdfs(decks: Sequence[Deck]) -> list[Path]:
+    """Print every deck to a PDF handout with headless Chromium (Debian's, or COURSE_CHROMIUM)."""
+    if not CHROMIUM.exists():
+        raise SlidesError(f"PDF handouts need Chromium at {CHROMIUM}: `apt-get install chromium`, "
+                          "or point COURSE_CHROMIUM at a Chromium binary.")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        raise SlidesError('PDF handouts need Playwright: python -m pip install -e ".[dev]"') from error
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            pdfs = [write_pdf(deck.path, browser) for deck in decks]
+        finally:
+            browser.close()
+    for pdf in pdfs:
+        print(f"slides: {pdf.name}: PDF handout", flush=True)
+    return pdfs
 
 
 def _output_problem(output: Path) -> str | None:
@@ -520,6 +603,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help=f"where the decks go (default {DEFAULT_OUTPUT.relative_to(config.REPO_ROOT)})")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print each deck to a PDF handout (NN_slug.pdf), with headless Chromium")
     parser.add_argument("--keep-executed", type=Path, metavar="DIR",
                         help="also save each executed lesson in DIR (for `python -m course_tools.site --executed DIR`)")
     args = parser.parse_args(argv)
@@ -532,6 +617,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         decks = build(args.lessons, args.output, fast=not args.full, execute=not args.no_execute,
                       timeout=args.timeout, keep_executed=args.keep_executed)
+        if args.pdf:
+            write_pdfs(decks)
     except SlidesError as error:
         print(f"slides: error: {error}", file=sys.stderr)
         return 1

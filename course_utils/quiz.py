@@ -24,6 +24,10 @@ _FALSE = {"false", "f", "no", "n", "0"}
 _WIDGET_CSS = "<style>.course-quiz .widget-radio-box label {height: auto; line-height: 1.4; padding: 2px 0;}</style>"
 
 
+#: The CSS class of one question in the static HTML (the decks put each on a slide of its own).
+QUESTION_CLASS = "course-quiz-question"
+
+
 def encode_key(answer: str | bool | float, why: str, tolerance: float | None = None) -> str:
     """Encode an answer and its one-line explanation for a quiz bank (authors use this)."""
     payload = {"answer": answer, "why": why, "tolerance": tolerance}
@@ -156,7 +160,7 @@ class Quiz:
             key = _decode_key(q.key)
             options = "".join(f"<li>{html.escape(label)}</li>" for _, label in q.choices())
             parts.append(
-                f"<div class='course-quiz-question'><p><b>{html.escape(q.id)}.</b> {html.escape(q.prompt)}</p>"
+                f"<div class='{QUESTION_CLASS}'><p><b>{html.escape(q.id)}.</b> {html.escape(q.prompt)}</p>"
                 f"<ul>{options}</ul><details><summary>Show the answer</summary>"
                 f"<p>{html.escape(str(key['answer']))}: {html.escape(key['why'])}</p></details></div>"
             )

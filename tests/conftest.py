@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -15,12 +13,7 @@ import torch
 # keep JupyterLab's inline backend, since they must show their figures).
 matplotlib.use("Agg")
 
-#: Debian's Chromium by default (never a browser that Playwright downloads); COURSE_CHROMIUM overrides it.
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
+from course_tools.slides import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 (after matplotlib.use)
 
 
 @pytest.fixture(autouse=True)

@@ -34,9 +34,9 @@ from typing import Any
 import nbformat
 import pytest
 
+from course_tools.slides import CHROMIUM
 from course_utils import config, quiz
 
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))  # as in tests/conftest.py
 if not CHROMIUM.exists():
     pytest.skip(
         f"no Chromium at {CHROMIUM}: install it (apt-get install chromium chromium-driver) "

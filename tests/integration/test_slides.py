@@ -165,6 +165,14 @@ def test_deck_loads_nothing_from_the_network(built, path):
 # (c) each deck in headless Chromium, with the network refused
 
 
+def _open_deck(page, deck: Path) -> None:
+    """Open a built deck and wait until reveal.js is ready and MathJax has typeset it."""
+    page.goto(deck.as_uri())
+    page.wait_for_function(f"() => {{ try {{ return {REVEAL}.isReady(); }} catch (e) {{ return false; }} }}",
+                           timeout=30_000)
+    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0", timeout=30_000)
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_deck_presents_offline_in_chromium(built, browser, path, tmp_path, refuse_network):
     _, decks = built
@@ -177,11 +185,7 @@ def test_deck_presents_offline_in_chromium(built, browser, path, tmp_path, refus
     page.on("requestfailed", lambda r: missing.append(r.url))
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(decks[path.stem].path.as_uri())
-        page.wait_for_function(f"() => {{ try {{ return {REVEAL}.isReady(); }} catch (e) {{ return false; }} }}",
-                               timeout=30_000)
-        page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0",
-                               timeout=30_000)
+        _open_deck(page, decks[path.stem].path)
         seen = page.evaluate(f"""() => {{
             const reveal = {REVEAL};
             return {{
@@ -252,3 +256,69 @@ def test_speaker_view_shows_the_notes_offline(built, browser, refuse_network):
     first_words = " ".join(written.split()[:6])
     assert first_words and first_words in " ".join(shown.split()), (first_words, shown)
     assert not refused, f"requests to the network: {refused}"
+
+
+#: Steps to one slide (with every fragment shown), waits for the template to fit it, and returns how far
+#: its lowest visible element reaches (in the window's pixels), the scale it was fitted at, and its title.
+_MEASURE_SLIDE = f"""async (index) => {{
+    const reveal = {REVEAL};
+    reveal.configure({{ transition: 'none', backgroundTransition: 'none' }});
+    const slide = reveal.getSlides()[index];
+    delete slide.dataset.fitScale;
+    const where = reveal.getIndices(slide);
+    reveal.slide(where.h, where.v, 1e6);
+    for (let i = 0; i < 100 && slide.dataset.fitScale === undefined; i++) {{
+        await new Promise(done => setTimeout(done, 50));
+    }}
+    let bottom = 0;
+    for (const element of slide.querySelectorAll('*')) {{
+        if (element.closest('aside.notes')) continue;
+        const box = element.getBoundingClientRect();
+        if (box.width > 0 && box.height > 0) bottom = Math.max(bottom, box.bottom);
+    }}
+    const heading = slide.querySelector('h1, h2, h3, h4, p');
+    return {{ where: `${{where.h}}.${{where.v}}`, bottom: Math.round(bottom), scale: slide.dataset.fitScale,
+              title: heading ? heading.innerText.slice(0, 60) : '' }};
+}}"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_slide_fits_the_screen(built, browser, path, size, refuse_network):
+    """At a projector's 1280x720 and at full HD, no slide's content runs past the bottom edge."""
+    _, decks = built
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height})
+    refuse_network(context)
+    page = context.new_page()
+    try:
+        _open_deck(page, decks[path.stem].path)
+        count = page.evaluate(f"() => {REVEAL}.getTotalSlides()")
+        measured = [page.evaluate(_MEASURE_SLIDE, index) for index in range(count)]
+    finally:
+        context.close()
+    assert all(m["scale"] is not None for m in measured), "the template's fitting did not run"
+    cut = [m for m in measured if m["bottom"] > height]
+    assert not cut, (f"{len(cut)} of {count} slides run past the bottom edge at {width}x{height} even after shrinking "
+                     "(split them in the notebook): " + "; ".join(
+                         f"slide {m['where']} '{m['title']}' reaches {m['bottom']} px at scale {m['scale']}"
+                         for m in cut))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_pdf_handout_has_one_page_per_slide(built, browser, path):
+    from pypdf import PdfReader
+
+    _, decks = built
+    pdf = slides.write_pdf(decks[path.stem].path, browser)
+    pages = PdfReader(pdf).pages
+    assert len(pages) == decks[path.stem].slides
+    assert pages[0].extract_text().strip(), "the first page has no text"
+    width, height = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+    assert width > height, "a slide page should be landscape"
+
+
+def test_pdf_option_needs_chromium(monkeypatch, tmp_path):
+    monkeypatch.setattr(slides, "CHROMIUM", tmp_path / "no-chromium")
+    with pytest.raises(slides.SlidesError, match="PDF handouts need Chromium.*apt-get install chromium"):
+        slides.write_pdfs([])
