@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy.linalg import subspace_angles
 
 from course_utils import metrics, projection
 
@@ -67,3 +68,19 @@ def test_fit_pca_finds_the_directions_of_largest_variance():
     assert projection.fit_pca(images, 3).components_.shape == (3, 784)
     with pytest.raises(ValueError, match="at most 30"):
         projection.fit_pca(images, 31)
+
+
+def test_linear_autoencoder_finds_the_plane_of_largest_variance():
+    generator = torch.Generator().manual_seed(0)
+    # Images that vary along two fixed patterns (strongly) and in noise (weakly): PCA's plane is the patterns'.
+    patterns = torch.zeros(2, 784)
+    patterns[0, :392], patterns[1, 392:] = 1.0, 1.0
+    weights = torch.rand(600, 2, generator=generator) * torch.tensor([0.5, 0.3])
+    images = (0.1 + weights @ patterns + 0.02 * torch.rand(600, 784, generator=generator)).reshape(-1, 1, 28, 28)
+    threads = torch.get_num_threads()
+    model, history = projection.linear_autoencoder(images, 2, epochs=60, seed=0, progress=False)
+    assert torch.get_num_threads() == threads  # restored
+    assert history.train["total"][-1] < history.train["total"][0]
+    pca_plane = projection.fit_pca(images, 2).components_.T
+    assert np.degrees(subspace_angles(pca_plane, patterns.T.numpy())).max() < 2
+    assert np.degrees(subspace_angles(model.directions().numpy(), pca_plane)).max() < 2
