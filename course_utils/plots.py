@@ -223,7 +223,7 @@ def plot_bound_vs_k(
     # the same images at every K, so the paired gains are far less noisy than the bounds themselves
     spread = np.array([2 * (values[k] - base).std(ddof=1) / np.sqrt(len(base)) if len(base) > 1 else 0.0
                        for k in ks])
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
     ax.errorbar(ks, means, yerr=spread, fmt="o-", capsize=4,
                 label=f"IWAE bound, mean of {len(base)} images\n(bars: ±2 s.e. of the gain over K = {ks[0]})")
     if elbo is not None:
@@ -232,7 +232,7 @@ def plot_bound_vs_k(
     ax.set_xlabel("K, importance samples per image")
     ax.set_ylabel("nats per image")
     ax.set_title(title)
-    ax.legend(fontsize=9, loc="best")  # the curve rises to the right; let matplotlib find the empty corner
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)  # below: never over the curve
     fig.tight_layout()
     return fig
 
