@@ -58,15 +58,12 @@ def pca_reconstruction_errors(
     train_images: torch.Tensor | np.ndarray,
     val_images: torch.Tensor | np.ndarray,
     sizes: Sequence[int],
-    seed: int = 0,
 ) -> dict[int, float]:
     """Validation MSE per pixel of PCA fitted on ``train_images``, one per code size: the best linear code.
 
     PCA keeps the ``size`` directions of largest variance; its codes are nested (the first 8 directions
     of a 32-direction fit are the 8-direction fit), so one fit at the largest size serves every size.
     """
-    from sklearn.decomposition import PCA
-
     train_array, val_array = (to_numpy(x).reshape(len(x), -1).astype(np.float64) for x in (train_images, val_images))
     if train_array.shape[1] != val_array.shape[1]:
         raise ValueError(f"train images have {train_array.shape[1]} pixels but validation images "
@@ -74,11 +71,7 @@ def pca_reconstruction_errors(
     if isinstance(sizes, (str, bytes)) or not len(sizes):
         raise ValueError(f"sizes must be a non-empty sequence of code sizes such as (2, 8, 32), got {sizes!r}.")
     checked = [positive_int("code size", size) for size in sizes]
-    limit = min(train_array.shape)
-    if max(checked) > limit:
-        raise ValueError(f"PCA can keep at most {limit} directions here (the smaller of images and pixels), "
-                         f"got a code size of {max(checked)}: use more training images or a smaller code.")
-    pca = PCA(n_components=max(checked), random_state=seed).fit(train_array)
+    pca = fit_pca(train_array, max(checked))
     centred = val_array - pca.mean_
     errors = {}
     for size in checked:
