@@ -264,12 +264,10 @@ _MEASURE_SLIDE = f"""async (index) => {{
     const reveal = {REVEAL};
     reveal.configure({{ transition: 'none', backgroundTransition: 'none' }});
     const slide = reveal.getSlides()[index];
-    delete slide.dataset.fitScale;
     const where = reveal.getIndices(slide);
     reveal.slide(where.h, where.v, 1e6);
-    for (let i = 0; i < 100 && slide.dataset.fitScale === undefined; i++) {{
-        await new Promise(done => setTimeout(done, 50));
-    }}
+    // The template queues its fitting behind MathJax's typesetting: wait until that queue has run.
+    await new Promise(done => MathJax.Hub.Queue(done));
     let bottom = 0;
     for (const element of slide.querySelectorAll('*')) {{
         if (element.closest('aside.notes')) continue;
