@@ -319,6 +319,7 @@ def standard_normal_gap(codes: torch.Tensor | np.ndarray) -> float:
 
 
 @torch.inference_mode()
+@torch.no_grad()  # a score, never trained through: no autograd graph over k decodes
 def importance_weighted_bound(
     model: torch.nn.Module,
     images: torch.Tensor,
