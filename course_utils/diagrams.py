@@ -169,7 +169,8 @@ def vae_diagram(
     z_width, z_height = 1.9, 0.95
     dec_x = [z_x + z_width / 2 + 0.25 + (i + 1) * _STEP for i in range(len(dec_sizes))]
     top, bottom = _MAX_HEIGHT / 2, -_MAX_HEIGHT / 2
-    fig, ax = _frame((enc_x[0] - 1.0, dec_x[-1] + 1.0), (bottom - 1.2, top + 0.9), title)
+    # the top margin leaves room for the two-line sampling label under the title
+    fig, ax = _frame((enc_x[0] - 1.0, dec_x[-1] + 1.0), (bottom - 1.2, top + 1.35), title)
 
     enc_h = [_bar_height(s, largest) for s in enc_sizes]
     dec_h = [_bar_height(s, largest) for s in dec_sizes]
@@ -188,12 +189,12 @@ def vae_diagram(
         _arrow(ax, (enc_x[-1] + _BAR_WIDTH / 2, 0.0), (head_x - head_w / 2 - 0.05, y), ENCODER_COLOUR)
         _arrow(ax, (head_x + head_w / 2 + 0.05, y), (z_x - z_width / 2 - 0.05, 0.0), CODE_COLOUR)
 
-    # The reparameterisation: the noise enters from the side, so gradients reach μ and σ.
+    # The reparameterization: the noise enters from the side, so gradients reach μ and σ.
     _box(ax, z_x, 0.0, z_width, z_height, "z = μ + σ·ε\nσ = exp(½·log σ²)", CODE_COLOUR)
     eps_y = bottom - 0.55
     _box(ax, z_x, eps_y, 1.5, 0.5, "ε ~ N(0, I)", NOISE_COLOUR)
     _arrow(ax, (z_x, eps_y + 0.3), (z_x, -z_height / 2 - 0.07), NOISE_COLOUR)
-    ax.text(z_x, top + 0.45, "sampling\n(reparameterisation)", ha="center", va="bottom",
+    ax.text(z_x, top + 0.45, "sampling\n(reparameterization)", ha="center", va="bottom",
             fontsize=HEADING_PT, color=CODE_COLOUR, fontweight="bold")
 
     z_right = z_x + z_width / 2 + 0.05

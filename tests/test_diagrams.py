@@ -34,10 +34,10 @@ def test_autoencoder_diagram_uses_given_labels_and_marks_a_wide_code_overcomplet
     plt.close(fig)
 
 
-def test_vae_diagram_shows_the_reparameterisation():
+def test_vae_diagram_shows_the_reparameterization():
     fig = diagrams.vae_diagram(input_size=784, hidden_sizes=(512, 128), latent_dim=2)
     drawn = " | ".join(texts(fig))
-    for part in ("encoder", "decoder", "mean μ", "log σ²", "z = μ + σ·ε", "ε ~ N(0, I)", "reparameterisation",
+    for part in ("encoder", "decoder", "mean μ", "log σ²", "z = μ + σ·ε", "ε ~ N(0, I)", "reparameterization",
                  "784", "512", "128", "(2)"):
         assert part in drawn, part
     plt.close(fig)
