@@ -276,7 +276,9 @@ _MEASURE_SLIDE = f"""async (index) => {{
     }}
     const heading = slide.querySelector('h1, h2, h3, h4, p');
     return {{ where: `${{where.h}}.${{where.v}}`, bottom: Math.round(bottom), scale: slide.dataset.fitScale,
-              title: heading ? heading.innerText.slice(0, 60) : '' }};
+              title: heading ? heading.innerText.slice(0, 60) : '',
+              drawn: slide.querySelectorAll('.MathJax_CHTML').length,
+              formulas: slide.querySelectorAll('script[type^="math/tex"]').length }};
 }}"""
 
 
@@ -296,6 +298,8 @@ def test_every_slide_fits_the_screen(built, browser, path, size, refuse_network)
     finally:
         context.close()
     assert all(m["scale"] is not None for m in measured), "the template's fitting did not run"
+    doubled = [m["where"] for m in measured if m["drawn"] > m["formulas"]]
+    assert not doubled, f"slides whose formulas MathJax drew twice: {doubled}"
     cut = [m for m in measured if m["bottom"] > height]
     assert not cut, (f"{len(cut)} of {count} slides run past the bottom edge at {width}x{height} even after shrinking "
                      "(split them in the notebook): " + "; ".join(
