@@ -52,10 +52,10 @@ def has_full_models(folder: Path | None = None) -> bool:
 def lesson_subtitle(nb: NotebookNode) -> str:
     """The lesson's one-line summary: the italic line under its title, or ''."""
     first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
-    for line in (first.source.splitlines() if first else []):
-        line = line.strip()
-        if len(line) > 2 and line[0] == line[-1] == "*" and not line.startswith("**"):
-            return line.strip("*").strip()
+    for paragraph in (first.source.split("\n\n") if first else []):
+        text = " ".join(paragraph.split())  # an italic line may be wrapped over several lines
+        if len(text) > 2 and text[0] == text[-1] == "*" and not text.startswith("**"):
+            return text.strip("*").strip()
     return ""
 
 

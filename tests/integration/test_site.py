@@ -45,6 +45,8 @@ def test_a_lesson_page_says_its_mode_links_its_notebook_and_drops_widget_state()
     banner = page.cells[1].source
     assert "**fast mode" in banner and "{download}`" in banner and "../downloads/09_tests.ipynb" in banner
     assert site.lesson_subtitle(nb) == "A one-line summary."
+    nb.cells[0].source = "# Lesson 9\n\n*A summary wrapped\nover two lines.*\n\nMore text."
+    assert site.lesson_subtitle(nb) == "A summary wrapped over two lines."
 
 
 def test_missing_tools_name_the_install_command(monkeypatch):
