@@ -262,7 +262,6 @@ def test_speaker_view_shows_the_notes_offline(built, browser, refuse_network):
 #: its lowest visible element reaches (in the window's pixels), the scale it was fitted at, and its title.
 _MEASURE_SLIDE = f"""async (index) => {{
     const reveal = {REVEAL};
-    reveal.configure({{ transition: 'none', backgroundTransition: 'none' }});
     const slide = reveal.getSlides()[index];
     const where = reveal.getIndices(slide);
     reveal.slide(where.h, where.v, 1e6);
@@ -293,6 +292,8 @@ def test_every_slide_fits_the_screen(built, browser, path, size, refuse_network)
     page = context.new_page()
     try:
         _open_deck(page, decks[path.stem].path)
+        # once, not per slide: configure() lays out the whole deck again
+        page.evaluate(f"() => {REVEAL}.configure({{ transition: 'none', backgroundTransition: 'none' }})")
         count = page.evaluate(f"() => {REVEAL}.getTotalSlides()")
         measured = [page.evaluate(_MEASURE_SLIDE, index) for index in range(count)]
     finally:
