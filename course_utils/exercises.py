@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from course_utils.checks import to_numpy
+from course_utils.checks import positive_int, to_numpy
 
 #: Seconds a student's function may spend on one test case before the checker stops it.
 TIME_LIMIT_S = 10.0
@@ -150,3 +150,47 @@ def check_prediction(
         print(f"{where}you predicted {guess!r}, measured {measured!r}: "
               + ("right!" if right else "not this time: read on for why"))
     return None if not verdicts else all(verdicts)
+
+
+def check_and_train_vae_loss(
+    loss_fn: Callable[..., torch.Tensor],
+    train_images: torch.Tensor,
+    val_images: torch.Tensor,
+    steps: int,
+    seed: int = 0,
+    lr: float = 1e-2,
+    device: torch.device | str = "cpu",
+) -> tuple[dict[str, list[float]], float, float] | None:
+    """Check a student's ``loss_fn(logits, x, mu, logvar)`` against ``losses.vae_loss``, then train with it.
+
+    Once the values match, a small 2-D VAE trains for about ``steps`` Adam steps driven by ``loss_fn`` alone,
+    with the course's loss logged on the same batches beside it. Returns (per-epoch losses, validation
+    negative ELBO before, after), or None while the function is not right yet.
+    """
+    from course_utils import losses, models, train  # training needs the layers below this one
+
+    steps = positive_int("steps", steps)
+    generator = torch.Generator().manual_seed(seed)
+    cases = [(torch.randn(4, 1, 28, 28, generator=generator), torch.rand(4, 1, 28, 28, generator=generator),
+              torch.randn(4, d, generator=generator), torch.randn(4, d, generator=generator)) for d in (2, 16)]
+    if not check_function(loss_fn, lambda *args: losses.vae_loss(*args)["total"], cases, name="vae_loss"):
+        return None
+
+    def objective(model: torch.nn.Module, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits, mu, logvar = model.forward_parts(batch)
+        return {"total": loss_fn(logits, batch, mu, logvar),  # the student's loss drives the training
+                "course": losses.vae_loss(logits, batch, mu, logvar)["total"].detach()}
+
+    epochs, batch_size = 3, 32
+    images = train_images[: steps * batch_size // epochs]
+    torch.manual_seed(seed)
+    model = models.ConvVAE(latent_dim=2).to(device)
+    before = train.evaluate(model, val_images, losses.vae_objective(1.0))["total"]
+    history = train.fit(model, images, epochs=epochs, objective=objective, lr=lr, batch_size=batch_size, seed=seed,
+                        schedule="one-cycle", progress=False)
+    after = train.evaluate(model, val_images, losses.vae_objective(1.0))["total"]
+    print("training loss per epoch, your function: ", ", ".join(f"{v:.2f}" for v in history.train["total"]))
+    print("the same batches, losses.vae_loss:      ", ", ".join(f"{v:.2f}" for v in history.train["course"]))
+    print(f"validation negative ELBO: {before:.1f} untrained, {after:.1f} after "
+          f"{epochs * -(-len(images) // batch_size)} steps")
+    return history.train, before, after

@@ -1,5 +1,6 @@
 """Exercise checkers: right, wrong, unfinished and broken answers."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -96,3 +97,17 @@ def test_check_prediction_compares_guesses_and_always_shows_the_outcome(capsys):
     assert "2: you predicted 'AE', measured 'AE': right!" in out and "32: measured 'PCA'" in out
     assert exercises.check_prediction("maybe", "AE", ("AE", "PCA")) is False
     assert "not one of ['AE', 'PCA']" in capsys.readouterr().out
+
+
+def test_vae_loss_exercise_refuses_a_wrong_loss_and_trains_with_a_right_one(capsys):
+    from course_utils import losses
+
+    images = torch.rand(96, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    assert exercises.check_and_train_vae_loss(lambda *args: None, images, images[:16], steps=6) is None
+    assert "not done yet" in capsys.readouterr().out
+
+    right = lambda logits, x, mu, logvar: losses.vae_loss(logits, x, mu, logvar)["total"]  # noqa: E731
+    curves, before, after = exercises.check_and_train_vae_loss(right, images, images[:16], steps=6)
+    assert np.allclose(curves["total"], curves["course"], rtol=1e-5)
+    assert len(curves["total"]) == 3 and np.isfinite([before, after]).all()
+    assert "validation negative ELBO" in capsys.readouterr().out
