@@ -56,6 +56,10 @@ LESSON_TRAINING: dict[str, dict[str, float]] = {
     # VAE's cost); four 2-D VAEs (beta sweep, collapse), 3 epochs on 20k, counted at the conv AE's cost;
     # lesson 2's 2-D autoencoder comes from the shared checkpoint cache
     "04_variational_autoencoder": {"conv_vae": 2 + 2, "conv_ae": 4 * 3 * 20_000 / 60_000},
+    # 2 epochs each: the conv AE and the conv VAE without the held-out class (54k of 60k images), the conv AE
+    # on every class, and the rate-distortion AEs at three more code sizes; the fine-tuned classifiers
+    # (5 draws x 3 label counts x 2 encoders x 150 steps of at most 64 images) are about 2 encoder-only epochs
+    "05_autoencoders_at_work": {"conv_ae": 2 * 54_000 / 60_000 + 2 + 3 * 2 + 2, "conv_vae": 2 * 54_000 / 60_000},
 }
 
 

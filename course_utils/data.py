@@ -403,6 +403,25 @@ def load_splits(
     return splits
 
 
+def class_index(label: int | str, class_names: tuple[str, ...]) -> int:
+    """A class given by its index (8) or its name ("Bag", "8") as its index, or a clear error listing the classes."""
+    if isinstance(label, str):
+        names = [name.lower() for name in class_names]
+        if label.strip().lower() in names:
+            return names.index(label.strip().lower())
+    elif isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= label < len(class_names):
+        return int(label)
+    raise ValueError(f"{label!r} is not a class here: pass an index from 0 to {len(class_names) - 1} "
+                     f"or one of the names {', '.join(class_names)}.")
+
+
+def split_by_class(images: ImageSet, label: int) -> tuple[ImageSet, ImageSet]:
+    """(the images of every other class, the images of class ``label``), each in its original order."""
+    label = class_index(label, images.class_names)
+    members = images.labels == label
+    return images.take(torch.nonzero(~members).ravel()), images.take(torch.nonzero(members).ravel())
+
+
 def iterate_batches(
     images: torch.Tensor,
     batch_size: int,

@@ -255,6 +255,22 @@ class ConvVAE(Autoencoder):
         return self.decode(z)
 
 
+class EncoderClassifier(nn.Module):
+    """An autoencoder's encoder with a small classification head: image -> code -> ReLU -> class logits."""
+
+    def __init__(self, encoder: nn.Module, latent_dim: int, n_classes: int = 10, hidden: int = 64) -> None:
+        super().__init__()
+        _check_latent_dim(latent_dim)
+        positive_int("n_classes", n_classes, minimum=2, hint="(classes to tell apart)")
+        self.encoder = encoder  # (N, 1, 28, 28) -> (N, latent_dim)
+        self.head = nn.Sequential(nn.ReLU(), nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(N, n_classes)`` for images ``(N, 1, 28, 28)``."""
+        check_images(x, "x", shape=IMAGE_SHAPE)
+        return self.head(self.encoder(x))
+
+
 def count_parameters(model: nn.Module) -> int:
     """The number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -759,3 +759,139 @@ def plot_error_map(
     ax.set_aspect("equal")
     fig.tight_layout()
     return fig
+
+
+# --- Autoencoders at work (lesson 5) ----------------------------------------------------------
+
+
+def _score_arrays(groups: Mapping[str, torch.Tensor | np.ndarray], what: str) -> dict[str, np.ndarray]:
+    """Each group's scores as a non-empty 1-D array of finite numbers, or a clear error."""
+    if not groups:
+        raise ValueError(f"{what} is empty: pass a dict like {{'normal': scores, 'odd': scores}}.")
+    arrays = {}
+    for name, values in groups.items():
+        array = np.ravel(to_numpy(values)).astype(float)
+        if array.size == 0 or not np.all(np.isfinite(array)):
+            raise ValueError(f"{what}[{name!r}] must be a non-empty list of finite scores.")
+        arrays[name] = array
+    return arrays
+
+
+def _overlaid_histograms(ax: plt.Axes, arrays: Mapping[str, np.ndarray], bins: int) -> None:
+    """Histograms of several groups on shared bins, each as a share of its group (groups differ in size)."""
+    everything = np.concatenate(list(arrays.values()))
+    low, high = np.quantile(everything, [0.005, 0.995])  # a few extreme scores would squash the rest
+    edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+    for name, array in arrays.items():
+        weights = np.full(len(array), 1.0 / len(array))
+        ax.hist(np.clip(array, edges[0], edges[-1]), bins=edges, weights=weights, alpha=0.5, label=name)
+
+
+def plot_score_panels(
+    scores: Mapping[str, Mapping[str, torch.Tensor | np.ndarray]],
+    notes: Mapping[str, str] | None = None,
+    title: str | None = None,
+    bins: int = 30,
+) -> Figure:
+    """One panel per anomaly score (``{score: {group: values}}``), the groups' histograms overlaid.
+
+    ``notes[score]`` is printed under the panel's title (such as the AUCs); higher scores mean "odder".
+    """
+    if not scores:
+        raise ValueError("scores is empty: pass {score name: {group: values}}.")
+    columns = min(len(scores), 3)
+    rows = -(-len(scores) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.9 * rows), squeeze=False)
+    for ax in axes.flat[len(scores):]:
+        ax.axis("off")
+    for ax, (name, groups) in zip(axes.flat, scores.items()):
+        _overlaid_histograms(ax, _score_arrays(groups, f"scores[{name!r}]"), bins)
+        ax.set_title(name + (f"\n{notes[name]}" if notes and name in notes else ""), fontsize=10)
+        ax.set_yticks([])
+        ax.tick_params(labelsize=9)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.07 if rows == 1 else 0.04, 1, 1))
+    return fig
+
+
+def plot_threshold(
+    normal_scores: torch.Tensor | np.ndarray,
+    odd_scores: torch.Tensor | np.ndarray,
+    threshold: float,
+    report: Mapping[str, float],
+    names: tuple[str, str] = ("normal", "odd"),
+    xlabel: str = "anomaly score",
+    bins: int = 40,
+) -> Figure:
+    """The two groups' score histograms, the threshold as a line, and precision and recall at it."""
+    arrays = _score_arrays({names[0]: normal_scores, names[1]: odd_scores}, "scores")
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    _overlaid_histograms(ax, arrays, bins)
+    ax.axvline(float(threshold), color="black", lw=2, label=f"threshold {threshold:.3g}")
+    ax.axvspan(float(threshold), ax.get_xlim()[1], color="tab:red", alpha=0.06)
+    ax.set_xlabel(xlabel + " (flagged: right of the line)")
+    ax.set_ylabel("share of group")
+    ax.set_title(f"precision {report['precision']:.0%}   recall {report['recall']:.0%}   "
+                 f"false alarms {report['false_alarms']:.0%}", fontsize=11)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_few_label_curves(
+    results: Mapping[str, Mapping[int, Sequence[float]]],
+    title: str = "Test accuracy against the number of labelled images",
+    chance: float | None = None,
+) -> Figure:
+    """Accuracy per label count for each method: the mean over draws as a line, min to max as a band."""
+    if not results:
+        raise ValueError("results is empty: pass {method: {label count: [accuracy per draw]}}.")
+    fig, ax = plt.subplots(figsize=(6.8, 3.8))
+    for (name, curve), marker in zip(results.items(), "osD^v<>"):
+        counts = sorted(curve)
+        if not counts or any(len(curve[n]) == 0 for n in counts):
+            raise ValueError(f"results[{name!r}] needs at least one accuracy per label count.")
+        values = [np.asarray(curve[n], dtype=float) for n in counts]
+        line, = ax.plot(counts, [v.mean() for v in values], marker + "-", label=name)
+        ax.fill_between(counts, [v.min() for v in values], [v.max() for v in values], color=line.get_color(),
+                        alpha=0.15)
+    if chance is not None:
+        ax.axhline(chance, color="gray", ls=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled training images (log scale)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title, fontsize=11)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_rate_distortion(
+    curves: Mapping[str, Sequence[tuple[float, float]]],
+    labels: Mapping[str, Sequence[str]] | None = None,
+    title: str = "Bytes per image against reconstruction error",
+    ylabel: str = "MSE per pixel",
+) -> Figure:
+    """One curve per codec: (bytes per image, error) points on a log-x axis; ``labels`` name each point."""
+    if not curves:
+        raise ValueError("curves is empty: pass {codec: [(bytes, error), ...]}.")
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    for (name, points), marker in zip(curves.items(), "osD^v<>ph"):
+        array = np.asarray(points, dtype=float).reshape(-1, 2)
+        if len(array) == 0 or np.any(array[:, 0] <= 0):
+            raise ValueError(f"curves[{name!r}] needs (bytes, error) points with bytes > 0.")
+        order = np.argsort(array[:, 0])
+        ax.plot(array[order, 0], array[order, 1], marker + "-", label=name)
+        for (x, y), text in zip(array, (labels or {}).get(name, [])):
+            ax.annotate(text, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlabel("bytes per image (log scale)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=11)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
+    fig.tight_layout()
+    return fig

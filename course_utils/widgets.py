@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from course_utils.anomaly import detection_report
 from course_utils.checks import positive_int, to_numpy
 from course_utils.display import display_with_fallback, figure_to_png, image_to_png
 from course_utils.latent import interpolate
@@ -339,3 +340,65 @@ class BetaSlider:
         betas = ", ".join(f"{b:g}" for b in self.betas)
         text = f"Results for beta in {betas} (run in JupyterLab to move the slider)"
         display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})
+
+
+class ThresholdSlider:
+    """A slider sets the anomaly threshold; the histograms redraw with precision and recall at that threshold."""
+
+    def __init__(
+        self,
+        normal_scores: torch.Tensor | np.ndarray,
+        odd_scores: torch.Tensor | np.ndarray,
+        start: float,
+        names: tuple[str, str] = ("normal", "odd"),
+        xlabel: str = "anomaly score",
+    ) -> None:
+        self.normal = np.ravel(to_numpy(normal_scores)).astype(float)
+        self.odd = np.ravel(to_numpy(odd_scores)).astype(float)
+        if self.normal.size == 0 or self.odd.size == 0:
+            raise ValueError("Both score lists need at least one value: pass scores of normal and of odd images.")
+        if not (np.all(np.isfinite(self.normal)) and np.all(np.isfinite(self.odd))):
+            raise ValueError("The scores hold NaN or infinite values: compute them from finite images.")
+        everything = np.r_[self.normal, self.odd]
+        self.low, self.high = (float(v) for v in np.quantile(everything, [0.005, 0.995]))
+        if not np.isfinite(float(start)):
+            raise ValueError(f"start must be a finite threshold, got {start!r}.")
+        self.start = float(np.clip(float(start), self.low, self.high))
+        self.names, self.xlabel = (str(names[0]), str(names[1])), xlabel
+
+    def report(self, threshold: float) -> dict[str, float]:
+        """Precision, recall, false alarms and AUC with every score above ``threshold`` flagged."""
+        return detection_report(self.normal, self.odd, threshold)
+
+    def figure(self, threshold: float) -> Any:
+        """The histograms with the threshold line and the scores at it."""
+        from course_utils.plots import plot_threshold
+
+        return plot_threshold(self.normal, self.odd, threshold, self.report(threshold), self.names, self.xlabel)
+
+    def render(self, threshold: float) -> bytes:
+        """The figure at ``threshold`` as PNG bytes (the slider callback)."""
+        return figure_to_png(self.figure(threshold))
+
+    def widget(self) -> Any:
+        """A threshold slider above the redrawn figure."""
+        import ipywidgets as w
+
+        picture = w.Image(value=self.render(self.start), format="png")
+        picture.add_class("course-widget-image")
+        slider = w.FloatSlider(value=self.start, min=self.low, max=self.high, step=(self.high - self.low) / 200,
+                               description="threshold", continuous_update=True, readout_format=".3g",
+                               layout=w.Layout(width="420px"))
+
+        def on_change(change: dict[str, Any]) -> None:
+            picture.value = self.render(change["new"])
+
+        slider.observe(on_change, names="value")
+        box = w.VBox([slider, picture])
+        box.add_class("course-threshold-slider")
+        return box
+
+    def show(self) -> None:
+        """Display the slider, with the figure at the starting threshold as the static fallback."""
+        text = f"Threshold at {self.start:.3g} (run in JupyterLab to move it)"
+        display_with_fallback(self.widget(), {"text/plain": text, "image/png": self.render(self.start)})

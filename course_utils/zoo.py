@@ -66,12 +66,14 @@ def conv_model(
     lr: float = ONE_CYCLE_LR,
     schedule: Schedule = "one-cycle",
     batch_size: int = 128,
+    training_set: str | None = None,
     device: torch.device | str | None = None,
 ) -> tuple[nn.Module, History]:
     """A ``models.ConvAutoencoder`` (``kind="ae"``) or ``models.ConvVAE`` trained on ``train_set``, or loaded.
 
     ``objective_name`` tells objectives apart in the cache (``"vae beta=1"``, ``"denoising std=0.5"``):
-    a function cannot be stored, so the name stands for it.
+    a function cannot be stored, so the name stands for it. ``training_set`` names a training set that is
+    not simply a subset of ``dataset`` (lesson 5: ``"without class 8"``), so that it gets a cache entry of its own.
     """
     if kind not in ("ae", "vae"):
         raise ValueError(f"kind must be 'ae' (a plain autoencoder) or 'vae', got {kind!r}.")
@@ -79,6 +81,8 @@ def conv_model(
     settings = {"dataset": dataset, "latent_dim": latent_dim, "channels": list(channels), "epochs": epochs,
                 "train_size": len(train_set), "batch_size": batch_size, "lr": lr, "schedule": schedule,
                 "seed": seed, "objective": objective_name}
+    if training_set is not None:  # only when given, so the other lessons' checkpoints keep their names
+        settings["training_set"] = str(training_set)
     return checkpoints.load_or_train(
         f"conv_{kind}_{dataset}_z{latent_dim}",
         build=lambda: build(latent_dim, channels=tuple(channels)),

@@ -18,10 +18,13 @@ import torch
 
 from course_tools import bench, slides
 from course_utils import (
+    anomaly,
     checkpoints,
+    compression,
     config,
     data,
     exercises,
+    features,
     latent,
     losses,
     metrics,
@@ -285,6 +288,69 @@ CASES = [
          "perplexity must be between 0 and the number of points", "use more points or a smaller perplexity"),
     Case("tsne-iterations", lambda: projection.tsne(torch.rand(40, 3), max_iter=10), ValueError,
          "max_iter must be an integer >= 250", "sklearn's minimum"),
+]
+
+# --- lesson 5: anomaly scores, compression, few-label features ---
+_AE_6D = models.ConvAutoencoder(6)
+_CODES_6D = torch.randn(50, 6, generator=torch.Generator().manual_seed(1))
+CASES += [
+    # anomaly
+    Case("elbo-of-an-ae", lambda: anomaly.negative_elbo(_AE_6D, IMAGES), TypeError, "needs a VAE",
+         "reconstruction_errors"),
+    Case("elbo-samples-zero", lambda: anomaly.negative_elbo(models.ConvVAE(4), IMAGES, samples=0), ValueError,
+         "samples must be a positive integer", "such as 8"),
+    Case("elbo-pixels-255", lambda: anomaly.negative_elbo(models.ConvVAE(4), IMAGES * 255), ValueError,
+         "pixels in", "divide by 255"),
+    Case("quantile-percent", lambda: anomaly.threshold_at([1.0, 2.0], 95), ValueError,
+         "quantile must be between 0 and 1", "such as 0.95"),
+    Case("scores-empty", lambda: anomaly.detection_report([], [1.0], 0.5), ValueError, "normal_scores is empty",
+         "one score per image"),
+    Case("scores-nan", lambda: anomaly.threshold_at([1.0, float("nan")]), ValueError, "NaN", "finite images"),
+    Case("correction-lengths", lambda: anomaly.complexity_corrected([1.0, 2.0], [3.0]), ValueError,
+         "2 scores but 1 compressed sizes", "one of each per image"),
+    Case("entropy-lengths", lambda: anomaly.entropy_corrected([1.0], IMAGES), ValueError, "1 scores but 8 images",
+         "the images the scores belong to"),
+    Case("extremes-too-many", lambda: anomaly.extremes([1.0, 2.0], n=5), ValueError, "only 2 scores", "at most 2"),
+    Case("errors-one-image", lambda: anomaly.reconstruction_errors(_AE_6D, IMAGES[0]), ValueError,
+         r"\(N, 1, 28, 28\)", "batch axis"),
+    # compression
+    Case("bits-zero", lambda: compression.code_bytes(16, 0), ValueError, "bits must be a positive integer",
+         "such as 8"),
+    Case("bits-too-many", lambda: compression.pack(torch.zeros(3, dtype=torch.long), 32), ValueError,
+         "bits must be from 1 to 16", "such as 8"),
+    Case("level-too-big", lambda: compression.pack(torch.tensor([4]), 2), ValueError, r"0\.\.3", "fit in 2 bits"),
+    Case("payload-short", lambda: compression.unpack(b"\x00", 8, 4), ValueError, "too few for 4 numbers", "cut off"),
+    Case("range-1d", lambda: compression.code_range(torch.rand(10)), ValueError, r"\(N, latent_dim\)",
+         "encode_all"),
+    Case("quantize-range-size", lambda: compression.quantize(_CODES_6D, 8, torch.zeros(3), torch.ones(3)),
+         ValueError, "one low and one high per dimension", "code_range"),
+    Case("dequantize-wrong-bits", lambda: compression.dequantize(torch.tensor([[300]]), 8, torch.zeros(1),
+                                                                 torch.ones(1)), ValueError, r"0\.\.255", "same bits"),
+    Case("send-a-batch", lambda: compression.send(_AE_6D, IMAGES, 8, torch.zeros(6), torch.ones(6)), ValueError,
+         r"one image of shape \(1, 28, 28\)", r"images\[0\]"),
+    Case("jpeg-quality", lambda: compression.jpeg_round_trip(IMAGES, 100), ValueError, "quality must be",
+         r"1 \(smallest\) to 95"),
+    Case("overhead-format", lambda: compression.file_overhead(IMAGES[0], "GIF"), ValueError, "'PNG' or 'JPEG'",
+         "got 'GIF'"),
+    Case("png-not-images", lambda: compression.png_sizes(np.zeros((2, 28, 28))), TypeError, "must be a tensor",
+         r"splits\.train\.images"),
+    # features
+    Case("draw-fewer-than-classes", lambda: features.balanced_draw(LABELS, 5), ValueError,
+         r"at least the number of classes \(10\)", "got 5"),
+    Case("draw-zero", lambda: features.balanced_draw(LABELS, 0), ValueError, "n must be a positive integer",
+         "labelled images"),
+    Case("probe-label-count", lambda: features.probe_accuracy(CODES_2D, LABELS[:9], CODES_2D, LABELS), ValueError,
+         "one label per feature row", "training and for the test"),
+    Case("probe-columns", lambda: features.probe_accuracy(torch.rand(8, 3), LABELS[:8], torch.rand(8, 4), LABELS[:8]),
+         ValueError, "3 columns but test features 4", "the same way"),
+    Case("fine-tune-labels", lambda: features.fine_tune(models.EncoderClassifier(_AE_6D.encoder, 6), IMAGES[:5],
+                                                        LABELS[:4], steps=1), ValueError,
+         "5 images but 4 labels", "one label per image"),
+    Case("encoder-of-a-string", lambda: features.pretrained_encoder("ae"), TypeError, "got str", "trained autoencoder"),
+    Case("classifier-one-class", lambda: models.EncoderClassifier(torch.nn.Identity(), 4, n_classes=1), ValueError,
+         "n_classes must be an integer >= 2", "classes to tell apart"),
+    Case("class-unknown", lambda: data.class_index("Bag", data.MNIST_CLASSES), ValueError, "not a class here",
+         "index from 0 to 9"),
 ]
 
 

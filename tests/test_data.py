@@ -238,3 +238,18 @@ def test_shift_images_moves_pixels_and_fills_the_edge_with_black():
 def test_shift_images_refuses_bad_shifts(kwargs):
     with pytest.raises(ValueError, match="whole number of pixels"):
         data.shift_images(torch.zeros(1, 1, 28, 28), **kwargs)
+
+
+def test_class_index_takes_an_index_or_a_name_and_refuses_the_rest():
+    assert data.class_index(8, data.FASHION_CLASSES) == data.class_index("bag", data.FASHION_CLASSES) == 8
+    assert data.class_index("8", data.MNIST_CLASSES) == 8
+    for bad in ("Bag", 10, -1, True, 2.0):
+        with pytest.raises(ValueError, match="index from 0 to 9"):
+            data.class_index(bad, data.MNIST_CLASSES)
+
+
+def test_split_by_class_keeps_every_image_once():
+    images = data.ImageSet(torch.rand(12, 1, 28, 28), torch.arange(12) % 3, ("a", "b", "c"))
+    others, members = data.split_by_class(images, "b")
+    assert len(others) == 8 and len(members) == 4 and bool((members.labels == 1).all())
+    assert not bool((others.labels == 1).any())

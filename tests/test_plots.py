@@ -271,3 +271,36 @@ def test_bound_vs_k_draws_one_point_per_k_and_the_elbo():
     assert any(list(line.get_ydata()) == [-100.5, -100.5] for line in ax.lines)
     with pytest.raises(ValueError, match="same images"):
         plots.plot_bound_vs_k({1: torch.zeros(3), 10: torch.zeros(4)})
+
+
+def test_score_panels_draw_one_panel_per_score_with_its_note():
+    scores = {name: {"normal": np.random.rand(50), "odd": np.random.rand(30) + 0.5} for name in ("a", "b", "c", "d")}
+    fig = plots.plot_score_panels(scores, notes={"a": "AUC 0.90"})
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert len(titled) == 4 and "AUC 0.90" in titled[0].get_title()
+    with pytest.raises(ValueError, match="finite scores"):
+        plots.plot_score_panels({"a": {"normal": [float("nan")]}})
+
+
+def test_threshold_figure_shows_the_line_and_the_scores():
+    fig = plots.plot_threshold(np.random.rand(40), np.random.rand(40) + 0.5, 0.7,
+                               {"precision": 0.8, "recall": 0.6, "false_alarms": 0.05})
+    ax = fig.axes[0]
+    assert any(list(line.get_xdata()) == [0.7, 0.7] for line in ax.lines)
+    assert "precision 80%" in ax.get_title() and "recall 60%" in ax.get_title()
+
+
+def test_few_label_curves_draw_the_mean_and_a_band():
+    fig = plots.plot_few_label_curves({"pixels": {10: [0.3, 0.5], 100: [0.7, 0.7]}}, chance=0.1)
+    ax = fig.axes[0]
+    assert list(ax.lines[0].get_ydata()) == [0.4, 0.7] and ax.get_xscale() == "log" and ax.collections
+    with pytest.raises(ValueError, match="at least one accuracy"):
+        plots.plot_few_label_curves({"pixels": {10: []}})
+
+
+def test_rate_distortion_puts_each_codec_on_a_log_axis():
+    fig = plots.plot_rate_distortion({"AE": [(16, 0.03), (8, 0.031)], "PNG": [(500, 0.0)]}, {"AE": ["8b", "4b"]})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.lines) == 2 and {t.get_text() for t in ax.texts} == {"8b", "4b"}
+    with pytest.raises(ValueError, match="bytes > 0"):
+        plots.plot_rate_distortion({"AE": [(0, 0.1)]})

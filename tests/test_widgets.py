@@ -147,3 +147,27 @@ def test_tiled_images_keep_a_gap_between_them():
     sheet = widgets.tile_images(torch.zeros(5, 1, 28, 28), ncols=3, gap=2)
     assert sheet.shape == (2 * 28 + 2, 3 * 28 + 2 * 2)
     assert sheet[:28, 28:30].min() == 1.0  # the white gap
+
+
+def test_threshold_slider_redraws_and_reports_at_the_new_threshold():
+    import numpy as np
+
+    from course_utils import anomaly
+
+    normal, odd = np.linspace(0, 1, 60), np.linspace(0.5, 1.5, 40)
+    box = widgets.ThresholdSlider(normal, odd, start=0.9).widget()
+    slider, picture = box.children
+    before = bytes(picture.value)
+    assert before.startswith(b"\x89PNG") and "course-threshold-slider" in box._dom_classes
+    slider.value = 0.6
+    assert bytes(picture.value) != before and bytes(picture.value).startswith(b"\x89PNG")
+    assert widgets.ThresholdSlider(normal, odd, 0.9).report(0.6) == anomaly.detection_report(normal, odd, 0.6)
+
+
+def test_threshold_slider_refuses_empty_or_broken_scores():
+    with pytest.raises(ValueError, match="at least one value"):
+        widgets.ThresholdSlider([], [1.0], 0.5)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        widgets.ThresholdSlider([float("inf")], [1.0], 0.5)
+    with pytest.raises(ValueError, match="finite threshold"):
+        widgets.ThresholdSlider([0.0, 1.0], [1.0], float("nan"))

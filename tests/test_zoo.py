@@ -24,3 +24,13 @@ def test_the_same_call_loads_what_the_first_one_trained(tmp_path, monkeypatch):
         assert torch.equal(p, q)
     zoo.mlp_autoencoder(splits, 2, epochs=2, seed=0, device="cpu")  # another budget: a file of its own
     assert len(list(tmp_path.glob("mlp_ae_mnist_z2-*.pt"))) == 2
+
+
+def test_a_named_training_set_gets_a_cache_entry_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    splits = _splits()
+    options = {"dataset": "mnist", "latent_dim": 2, "epochs": 1, "seed": 0, "batch_size": 32, "device": "cpu"}
+    zoo.conv_model("ae", splits.train, splits.val.images, **options)
+    zoo.conv_model("ae", splits.train, splits.val.images, training_set="without class 8", **options)
+    zoo.conv_model("ae", splits.train, splits.val.images, training_set="without class 8", **options)  # loaded
+    assert len(list(tmp_path.glob("conv_ae_mnist_z2-*.pt"))) == 2

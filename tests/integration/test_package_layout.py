@@ -15,8 +15,8 @@ from course_utils import config
 
 LAYERS = [
     "checks", "config", "claims", "data", "losses", "models", "scratch", "cuda_graph", "train",
-    "checkpoints", "metrics", "latent", "projection", "zoo", "display", "plots", "diagrams", "widgets", "quiz",
-    "exercises",
+    "checkpoints", "metrics", "compression", "anomaly", "latent", "projection", "features", "zoo", "display",
+    "plots", "diagrams", "widgets", "quiz", "exercises",
 ]
 PACKAGE = config.REPO_ROOT / "course_utils"
 
