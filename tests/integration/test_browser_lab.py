@@ -56,11 +56,13 @@ GALLERY_CELLS = [
     "with torch.no_grad():\n"
     "    results = {beta: model.decode(torch.randn(8, 2) * (1 + beta)) for beta in (0.0, 1.0, 4.0)}\n"
     'widgets.BetaSlider(results, caption="eight decoded codes per beta").show()',
+    "widgets.ThresholdSlider(torch.rand(200), torch.rand(100) + 0.5, start=0.9).show()",
     'quiz.Quiz.load(sorted(p.stem for p in quiz.BANK_DIR.glob("*.json"))[0]).show()',
 ]
 LESSON_TIMEOUT_S = float(os.environ.get("COURSE_BROWSER_LESSON_TIMEOUT", "1200"))
 #: CSS classes of the course's interactive widgets; every lesson must show at least one.
-WIDGET_CLASSES = ("course-latent-explorer", "course-interpolation", "course-beta-slider")
+WIDGET_CLASSES = ("course-latent-explorer", "course-interpolation", "course-beta-slider",
+                  "course-threshold-slider")
 #: JupyterLab user settings: no news or update pop-ups, and every cell kept in the DOM.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
