@@ -29,7 +29,7 @@ def build_result(tmp_path_factory) -> tuple[Path, dict[str, slides.Deck], dict[s
     return output, {deck.name: deck for deck in decks}, failures
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def refuse_network() -> Callable[..., list[str]]:
     """``refuse_network(context, allowed)``: the browser context loads only URLs starting with ``allowed``."""
     return _refuse_network

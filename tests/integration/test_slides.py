@@ -258,46 +258,69 @@ def test_speaker_view_shows_the_notes_offline(built, browser, refuse_network):
     assert not refused, f"requests to the network: {refused}"
 
 
-#: Steps to one slide (with every fragment shown), waits for the template to fit it, and returns how far
-#: its lowest visible element reaches (in the window's pixels), the scale it was fitted at, and its title.
-_MEASURE_SLIDE = f"""async (index) => {{
+#: Steps through every slide (with every fragment shown), waits for the template to fit each, and records
+#: how far its lowest visible element reaches (in the window's pixels), the scale it was fitted at, and its
+#: title. It runs inside the page and leaves its result in ``window.courseFitMeasured``, so that two pages
+#: (the two screen sizes) measure at the same time, one per core.
+_MEASURE_DECK = f"""async () => {{
     const reveal = {REVEAL};
-    const slide = reveal.getSlides()[index];
-    const where = reveal.getIndices(slide);
-    reveal.slide(where.h, where.v, 1e6);
-    // The template queues its fitting behind MathJax's typesetting: wait until that queue has run.
-    await new Promise(done => MathJax.Hub.Queue(done));
-    let bottom = 0;
-    for (const element of slide.querySelectorAll('*')) {{
-        if (element.closest('aside.notes')) continue;
-        const box = element.getBoundingClientRect();
-        if (box.width > 0 && box.height > 0) bottom = Math.max(bottom, box.bottom);
+    // once, not per slide: configure() lays out the whole deck again
+    reveal.configure({{ transition: 'none', backgroundTransition: 'none' }});
+    const measured = [];
+    for (const slide of reveal.getSlides()) {{
+        const where = reveal.getIndices(slide);
+        reveal.slide(where.h, where.v, 1e6);
+        // The template queues its fitting behind MathJax's typesetting: wait until that queue has run.
+        await new Promise(done => MathJax.Hub.Queue(done));
+        let bottom = 0;
+        for (const element of slide.querySelectorAll('*')) {{
+            if (element.closest('aside.notes')) continue;
+            const box = element.getBoundingClientRect();
+            if (box.width > 0 && box.height > 0) bottom = Math.max(bottom, box.bottom);
+        }}
+        const heading = slide.querySelector('h1, h2, h3, h4, p');
+        measured.push({{ where: `${{where.h}}.${{where.v}}`, bottom: Math.round(bottom),
+                         scale: slide.dataset.fitScale, title: heading ? heading.innerText.slice(0, 60) : '',
+                         drawn: slide.querySelectorAll('.MathJax_CHTML').length,
+                         formulas: slide.querySelectorAll('script[type^="math/tex"]').length }});
     }}
-    const heading = slide.querySelector('h1, h2, h3, h4, p');
-    return {{ where: `${{where.h}}.${{where.v}}`, bottom: Math.round(bottom), scale: slide.dataset.fitScale,
-              title: heading ? heading.innerText.slice(0, 60) : '',
-              drawn: slide.querySelectorAll('.MathJax_CHTML').length,
-              formulas: slide.querySelectorAll('script[type^="math/tex"]').length }};
+    window.courseFitMeasured = measured;
 }}"""
+SCREENS = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+@pytest.fixture(scope="module")
+def fit_measurements(build_result, browser, refuse_network) -> dict[tuple[str, str], list[dict]]:
+    """Every slide of every deck measured at each screen size; keyed by (lesson, size)."""
+    _, decks, _ = build_result
+    results: dict[tuple[str, str], list[dict]] = {}
+    for name, deck in decks.items():
+        pages = {}
+        contexts = []
+        try:
+            for size, (width, height) in SCREENS.items():
+                context = browser.new_context(viewport={"width": width, "height": height})
+                contexts.append(context)
+                refuse_network(context)
+                pages[size] = context.new_page()
+                _open_deck(pages[size], deck.path)
+                pages[size].evaluate(f"() => {{ ({_MEASURE_DECK})(); }}")  # starts it; does not wait
+            for size, page in pages.items():
+                page.wait_for_function("() => window.courseFitMeasured !== undefined", timeout=300_000)
+                results[(name, size)] = page.evaluate("() => window.courseFitMeasured")
+        finally:
+            for context in contexts:
+                context.close()
+    return results
+
+
+@pytest.mark.parametrize("size", list(SCREENS), ids=list(SCREENS))
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_every_slide_fits_the_screen(built, browser, path, size, refuse_network):
+def test_every_slide_fits_the_screen(built, fit_measurements, path, size):
     """At a projector's 1280x720 and at full HD, no slide's content runs past the bottom edge."""
-    _, decks = built
-    width, height = size
-    context = browser.new_context(viewport={"width": width, "height": height})
-    refuse_network(context)
-    page = context.new_page()
-    try:
-        _open_deck(page, decks[path.stem].path)
-        # once, not per slide: configure() lays out the whole deck again
-        page.evaluate(f"() => {REVEAL}.configure({{ transition: 'none', backgroundTransition: 'none' }})")
-        count = page.evaluate(f"() => {REVEAL}.getTotalSlides()")
-        measured = [page.evaluate(_MEASURE_SLIDE, index) for index in range(count)]
-    finally:
-        context.close()
+    width, height = SCREENS[size]
+    measured = fit_measurements[(path.stem, size)]
+    count = len(measured)
     assert all(m["scale"] is not None for m in measured), "the template's fitting did not run"
     doubled = [m["where"] for m in measured if m["drawn"] > m["formulas"]]
     assert not doubled, f"slides whose formulas MathJax drew twice: {doubled}"
