@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -486,11 +487,15 @@ def build(
     timeout: int = 600,
     install: bool = True,
     keep_executed: Path | None = None,
+    jobs: int = 1,
 ) -> list[Deck]:
     """Build the decks of the chosen lessons (all by default) into ``output``, with index.html.
 
     ``keep_executed``: a folder to save each executed lesson in (the course website can reuse them).
+    ``jobs``: lessons run at the same time, sharing the CPU cores (each kernel gets its share of threads).
     """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1 (lessons run at the same time), got {jobs}.")
     paths = lesson_notebooks(lessons)
     ensure_assets(install=install)
     output = Path(output)
@@ -500,12 +505,20 @@ def build(
     failures: dict[str, str] = {}
     with temporary_checkpoints(fast) as checkpoints:
         env = execution_env(fast, checkpoints)
-        for path in paths:
+        if jobs > 1:  # two kernels with every core each would only get in each other's way
+            threads = str(max(1, (os.cpu_count() or 1) // jobs))
+            env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+
+        def one(path: Path) -> Deck | None:
             try:
-                decks.append(build_deck(path, output, env, execute, timeout, keep_executed))
+                return build_deck(path, output, env, execute, timeout, keep_executed)
             except SlidesError as error:  # one broken lesson must not cost the others their decks
                 failures[path.stem] = str(error)
                 print(f"slides: error: {path.name}: no deck (details at the end)", file=sys.stderr)
+                return None
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            decks = [deck for deck in pool.map(one, paths) if deck is not None]
     write_index(output, ("fast mode" if fast else "full mode") if execute else "not executed")
     if failures:
         raise LessonsFailed(failures, decks)
@@ -605,6 +618,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
     parser.add_argument("--pdf", action="store_true",
                         help="also print each deck to a PDF handout (NN_slug.pdf), with headless Chromium")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="lessons run at the same time (default 1; 2 suits a 2-core machine when the "
+                             "models are already cached)")
     parser.add_argument("--keep-executed", type=Path, metavar="DIR",
                         help="also save each executed lesson in DIR (for `python -m course_tools.site --executed DIR`)")
     args = parser.parse_args(argv)
@@ -613,10 +629,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--output {args.output}: {problem}")
     if args.timeout < 1:
         parser.error("--timeout must be at least 1 second")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     started = time.perf_counter()
     try:
         decks = build(args.lessons, args.output, fast=not args.full, execute=not args.no_execute,
-                      timeout=args.timeout, keep_executed=args.keep_executed)
+                      timeout=args.timeout, keep_executed=args.keep_executed, jobs=args.jobs)
         if args.pdf:
             write_pdfs(decks)
     except SlidesError as error:

@@ -374,6 +374,7 @@ COMMAND_LINES = [
     ("slides-output", slides.main, ["--output", "/proc/decks"], "cannot write decks there",
      "choose a folder you can write to"),
     ("slides-timeout", slides.main, ["--timeout", "0", "--output", "/tmp"], "--timeout must be at least 1", "second"),
+    ("slides-jobs", slides.main, ["--jobs", "0", "--output", "/tmp"], "--jobs must be at least 1", "at least 1"),
 ]
 if not torch.cuda.is_available():
     COMMAND_LINES.append(("bench-cuda", bench.main, ["--device", "cuda"], "no CUDA GPU", r"no --device"))

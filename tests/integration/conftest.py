@@ -23,7 +23,9 @@ def build_result(tmp_path_factory) -> tuple[Path, dict[str, slides.Deck], dict[s
     # The model cache conftest sets for the session is kept: the lessons' models are trained once,
     # by whichever of nbval, this build or the browser tests runs a lesson first.
     try:
-        decks = slides.build([p.stem for p in LESSONS], output=output, fast=True, keep_executed=output / "executed")
+        # two lessons at a time: by now the claims matrix has cached their models, so they mostly draw
+        decks = slides.build([p.stem for p in LESSONS], output=output, fast=True, keep_executed=output / "executed",
+                             jobs=2)
     except slides.LessonsFailed as error:  # the other lessons' decks are still tested
         decks, failures = error.decks, error.failures
     return output, {deck.name: deck for deck in decks}, failures
