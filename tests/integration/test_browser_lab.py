@@ -2,7 +2,8 @@
 
 A session-wide JupyterLab serves a temporary copy of ``notebooks/`` on 127.0.0.1 (fast mode, the test
 session's model cache, no news or update checks). For each lesson, Playwright opens it, runs all cells from
-the Run menu, saves it, and then the tests below click and slide as a student would. Screenshots
+the Run menu, saves it, and then the tests below click and slide as a student would; the next lesson is
+already running beside it, in a page and kernel of its own. Screenshots
 of each quiz and widget land in the pytest temporary folder (the path is printed). A notebook
 written by the test, ``widget_gallery``, puts every course widget and a quiz through the same checks,
 whether or not a lesson uses them yet.
@@ -230,9 +231,8 @@ def _click_menu(page: Any, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
 
 
-def _run_all_and_wait(page: Any, name: str, timeout: float) -> None:
-    """Run all cells and wait until every code cell has an execution count and the kernel is idle."""
-    _click_menu(page, "Run", "Run All Cells")
+def _wait_for_run_all(page: Any, name: str, timeout: float) -> None:
+    """Wait until Run All has given every code cell an execution count and the kernel is idle."""
     deadline, stopped_polls = time.monotonic() + timeout, 0
     while True:
         state = page.evaluate(NOTEBOOK_STATE_JS)
@@ -268,38 +268,82 @@ def _save_and_read(page: Any, path: Path) -> nbformat.NotebookNode:
     pytest.fail(f"JupyterLab did not save {path.name} with its outputs within 60 s.")
 
 
-@pytest.fixture(scope="module", params=[*LESSONS, GALLERY], ids=[p.stem for p in [*LESSONS, GALLERY]])
-def lesson(request: pytest.FixtureRequest, lab: Lab, browser: Any, screenshots: Path) -> Iterator[RanLesson]:
-    """Open one lesson, Run All Cells in fast mode, save it; shut its kernel down afterwards."""
-    path: Path = request.param
+@dataclass
+class _Run:
+    """A lesson opened in its own browser context, with Run All Cells clicked (maybe still running)."""
+
+    path: Path
+    context: Any
+    ran: RanLesson
+    started: float
+    opened: float
+
+
+def _start_run(path: Path, lab: Lab, browser: Any) -> _Run:
+    """Open a lesson in a fresh browser context and click Run All Cells; do not wait for it."""
     context = browser.new_context(viewport={"width": 1280, "height": 2400})
     page = context.new_page()
     ran = RanLesson(path.stem, page, nbformat.v4.new_notebook(), {})
     page.on("pageerror", lambda error: ran.page_errors.append(str(error)))
     page.on("console", lambda m: ran.console_errors.append(m.text) if m.type == "error" else None)
     started = time.perf_counter()
+    # A workspace of its own, so JupyterLab restores no earlier lesson (and starts no kernel for it).
+    page.goto(f"{lab.url}/lab/workspaces/{path.stem}/tree/notebooks/{path.name}?token={lab.token}")
+    page.wait_for_function(NOTEBOOK_READY_JS, timeout=120_000)
+    opened = time.perf_counter()
+    _click_menu(page, "Run", "Run All Cells")
+    return _Run(path, context, ran, started, opened)
+
+
+@pytest.fixture(scope="module")
+def runs_ahead(lab: Lab, browser: Any) -> Iterator[dict[str, _Run]]:
+    """Lessons already running in the background while the tests click through the one before them."""
+    ahead: dict[str, _Run] = {}
+    yield ahead
+    for run in ahead.values():
+        run.context.close()
+
+
+@pytest.fixture(scope="module", params=[*LESSONS, GALLERY], ids=[p.stem for p in [*LESSONS, GALLERY]])
+def lesson(request: pytest.FixtureRequest, lab: Lab, browser: Any, screenshots: Path,
+           runs_ahead: dict[str, _Run]) -> Iterator[RanLesson]:
+    """One lesson after Run All Cells in fast mode, saved; its kernel is shut down afterwards.
+
+    The next lesson is opened and started as soon as this one is, so that two kernels share the cores
+    (most of a lesson's time is single-threaded Python and drawing) and this lesson's clicks and slides
+    overlap the next one's run.
+    """
+    path: Path = request.param
+    # the lessons this session will run, in order (``-k`` may have deselected some)
+    order = list(dict.fromkeys(item.callspec.params["lesson"] for item in request.session.items
+                               if "lesson" in getattr(getattr(item, "callspec", None), "params", {})))
+    run = runs_ahead.pop(path.stem, None) or _start_run(path, lab, browser)
+    following = order[order.index(path) + 1:]
+    if following and following[0].stem not in runs_ahead:
+        runs_ahead[following[0].stem] = _start_run(following[0], lab, browser)
+    ran, page = run.ran, run.ran.page
     try:
         try:
-            # A workspace of its own, so JupyterLab restores no earlier lesson (and starts no kernel for it).
-            page.goto(f"{lab.url}/lab/workspaces/{path.stem}/tree/notebooks/{path.name}?token={lab.token}")
-            page.wait_for_function(NOTEBOOK_READY_JS, timeout=120_000)
-            opened = time.perf_counter()
-            _run_all_and_wait(page, path.stem, LESSON_TIMEOUT_S)
+            _wait_for_run_all(page, path.stem, LESSON_TIMEOUT_S)
             finished = time.perf_counter()
             ran.saved = _save_and_read(page, lab.root / "notebooks" / path.name)
         except BaseException:  # pytest.fail too: keep a picture of the page
             page.screenshot(path=screenshots / f"{path.stem}-failed-run.png")
             raise
-        ran.seconds = {"open": opened - started, "run_all": finished - opened}
-        print(f"\n{path.stem}: opened in {ran.seconds['open']:.1f} s, ran all cells in {ran.seconds['run_all']:.1f} s")
+        ran.seconds = {"open": run.opened - run.started, "run_all": finished - run.opened}
+        beside = f" ({following[0].stem} running beside it)" if following else ""
+        print(f"\n{path.stem}: opened in {ran.seconds['open']:.1f} s, ran all cells in {ran.seconds['run_all']:.1f} s"
+              + beside)
         yield ran
     finally:
-        print(f"\n{path.stem}: {time.perf_counter() - started:.1f} s in the browser in all (open, run, save, checks)")
+        seconds = time.perf_counter() - run.started
+        print(f"\n{path.stem}: {seconds:.1f} s in the browser in all (open, run, save, checks)")
         if ran.console_errors:
             print(f"{path.stem}: browser console errors (not failures): {ran.console_errors[:5]}")
-        context.close()
-        for session in lab.api("GET", "/api/sessions"):  # free the CPU for the next lesson
-            lab.api("DELETE", f"/api/sessions/{session['id']}")
+        run.context.close()
+        for session in lab.api("GET", "/api/sessions"):  # free the CPU for the lessons still running
+            if session.get("path", "").endswith(path.name):
+                lab.api("DELETE", f"/api/sessions/{session['id']}")
 
 
 # --- what a student sees ----------------------------------------------------------------------
