@@ -895,3 +895,22 @@ def plot_rate_distortion(
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_code_usage(counts: Mapping[str, np.ndarray], title: str = "How often each codebook entry is used") -> Figure:
+    """One panel per model: the share of grid cells each codebook entry takes, entries sorted from most used."""
+    if not counts:
+        raise ValueError("counts is empty: pass {model name: discrete.code_counts(indices, num_codes)}.")
+    fig, axes = plt.subplots(1, len(counts), figsize=(4.6 * len(counts), 2.8), squeeze=False, sharey=True)
+    for ax, (name, values) in zip(axes[0], counts.items()):
+        values = np.sort(to_numpy(values).astype(float))[::-1]
+        if values.sum() <= 0:
+            raise ValueError(f"{name}: the counts are all zero; count the codes of some encoded images.")
+        ax.bar(np.arange(len(values)), values / values.sum(), width=1.0, color="tab:blue")
+        unused = int((values == 0).sum())
+        ax.set_title(f"{name}\n{unused} of {len(values)} entries unused", fontsize=10)
+        ax.set_xlabel("codebook entry (sorted by use)", fontsize=9)
+    axes[0, 0].set_ylabel("share of grid cells", fontsize=9)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

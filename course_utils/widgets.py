@@ -402,3 +402,98 @@ class ThresholdSlider:
         """Display the slider, with the figure at the starting threshold as the static fallback."""
         text = f"Threshold at {self.start:.3g} (run in JupyterLab to move it)"
         display_with_fallback(self.widget(), {"text/plain": text, "image/png": self.render(self.start)})
+
+
+class ClassGenerator:
+    """A dropdown picks the class, sliders pick the code; a conditional decoder draws the image at once."""
+
+    def __init__(
+        self,
+        decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        class_names: Sequence[str],
+        latent_dim: int,
+        limit: float = 2.5,
+        start_class: int = 0,
+    ) -> None:
+        latent_dim = positive_int("latent_dim", latent_dim)
+        if latent_dim > 8:
+            raise ValueError(f"{latent_dim} sliders would be unreadable: this widget explores codes of at most 8 "
+                             "dimensions (train the conditional VAE with a smaller latent_dim).")
+        if len(class_names) < 2:
+            raise ValueError(f"class_names must name at least two classes, got {list(class_names)!r}.")
+        if not (np.isfinite(limit) and limit > 0):
+            raise ValueError(f"limit must be a positive number of standard deviations, such as 2.5, got {limit!r}.")
+        if not 0 <= int(start_class) < len(class_names):
+            raise ValueError(f"start_class must be a class number from 0 to {len(class_names) - 1}, "
+                             f"got {start_class!r}.")
+        self.decode, self.class_names = decode, [str(name) for name in class_names]
+        self.latent_dim, self.limit, self.start_class = latent_dim, float(limit), int(start_class)
+
+    def render(self, label: int, point: Sequence[float]) -> bytes:
+        """The image of class ``label`` at code ``point``, as PNG bytes (the widget's callback)."""
+        if len(point) != self.latent_dim:
+            raise ValueError(f"Expected {self.latent_dim} coordinates, got {len(point)}.")
+        if not 0 <= int(label) < len(self.class_names):
+            raise ValueError(f"label must be a class number from 0 to {len(self.class_names) - 1}, got {label!r}.")
+        with torch.inference_mode():
+            image = self.decode(torch.tensor([list(point)], dtype=torch.float32), torch.tensor([int(label)]))
+        return image_to_png(image[0])
+
+    def widget(self) -> Any:
+        """A class dropdown, one slider per code dimension, and the decoded image, wired together."""
+        import ipywidgets as w
+
+        start = [0.0] * self.latent_dim
+        picture = w.Image(value=self.render(self.start_class, start), format="png")
+        picture.add_class("course-widget-image")
+        choice = w.Dropdown(options=[(name, i) for i, name in enumerate(self.class_names)], value=self.start_class,
+                            description="class")
+        sliders = [w.FloatSlider(value=0.0, min=-self.limit, max=self.limit, step=self.limit / 50,
+                                 description=f"z{i + 1}", continuous_update=True, readout_format=".2f")
+                   for i in range(self.latent_dim)]
+
+        def on_change(_: Any) -> None:
+            picture.value = self.render(choice.value, [s.value for s in sliders])
+
+        for control in (choice, *sliders):
+            control.observe(on_change, names="value")
+        box = w.HBox([w.VBox([choice, *sliders]), picture])
+        box.add_class("course-class-generator")
+        return box
+
+    def fallback_figure(self) -> Any:
+        """Every class at the centre code z = 0 (for nbval and static HTML)."""
+        import matplotlib.pyplot as plt
+
+        n = len(self.class_names)
+        with torch.inference_mode():
+            images = self.decode(torch.zeros(n, self.latent_dim), torch.arange(n))
+        fig, axes = plt.subplots(1, n, figsize=(1.3 * n, 1.8), squeeze=False)
+        for ax, name, image in zip(axes[0], self.class_names, images):
+            ax.imshow(np.squeeze(image.detach().cpu().numpy()), cmap="gray", vmin=0, vmax=1)
+            ax.set_title(name, fontsize=9)
+            ax.axis("off")
+        fig.tight_layout()
+        return fig
+
+    def show(self) -> None:
+        """Display the generator, with every class at z = 0 as the static fallback."""
+        png = figure_to_png(self.fallback_figure())
+        text = "Each class decoded at the code z = 0 (run in JupyterLab to pick a class and move the sliders)"
+        display_with_fallback(self.widget(), {"text/plain": text, "image/png": png})
+
+
+def class_generator(model: torch.nn.Module, class_names: Sequence[str], show: bool = True) -> ClassGenerator:
+    """A ClassGenerator over a ``conditional.ConditionalVAE``: pick a class, slide through its codes."""
+    from course_utils.conditional import generate
+
+    latent_dim = getattr(model, "latent_dim", None)
+    if latent_dim is None or not hasattr(model, "n_classes"):
+        raise TypeError(f"class_generator needs a conditional.ConditionalVAE, got a {type(model).__name__}.")
+    if model.n_classes != len(class_names):
+        raise ValueError(f"The model knows {model.n_classes} classes but {len(class_names)} names were given: "
+                         "pass splits.class_names.")
+    generator = ClassGenerator(lambda z, labels: generate(model, labels, z), class_names, latent_dim)
+    if show:
+        generator.show()
+    return generator

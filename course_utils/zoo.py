@@ -2,22 +2,24 @@
 
 Lesson 2 trains its MLP autoencoder here, lesson 3 trains one with a 16-D code to race its conv
 autoencoder, and lesson 4 reuses lesson 2's. Lessons 3 and 4 train their convolutional
-autoencoders and VAEs with ``conv_model``. Calling the same function with the same settings finds
+autoencoders and VAEs with ``conv_model``; lesson 6 its conditional VAE, VQ-VAE, code prior and
+grid VAE with the functions at the end. Calling the same function with the same settings finds
 the same checkpoint, so a later lesson never retypes an earlier lesson's name and settings, and two
 lessons with different settings never overwrite each other's file.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Literal
 
 import torch
 from torch import nn
 
-from course_utils import checkpoints, models
+from course_utils import checkpoints, conditional, discrete, models, twostage
 from course_utils.data import ImageSet, Splits
-from course_utils.losses import Objective
+from course_utils.losses import Objective, vae_objective
 from course_utils.train import History, Schedule, fit
 
 #: The course's default: a one-cycle schedule peaking at this learning rate (``course_tools.bench`` measured it).
@@ -88,5 +90,126 @@ def conv_model(
         build=lambda: build(latent_dim, channels=tuple(channels)),
         train=lambda model: fit(model, train_set.images, val_images, epochs=epochs, objective=objective,
                                 lr=lr, schedule=schedule, batch_size=batch_size, seed=seed),
+        settings=settings, device=device,
+    )
+
+
+# --- lesson 6: beyond the VAE ---------------------------------------------------------------
+
+
+def conditional_vae(
+    train_set: ImageSet,
+    val_set: ImageSet,
+    *,
+    dataset: str,
+    latent_dim: int,
+    epochs: int,
+    seed: int,
+    beta: float = 1.0,
+    channels: Sequence[int] = (16, 32),
+    lr: float = ONE_CYCLE_LR,
+    batch_size: int = 128,
+    device: torch.device | str | None = None,
+) -> tuple[nn.Module, History]:
+    """A ``conditional.ConditionalVAE`` trained on ``train_set`` with its labels, or loaded."""
+    n_classes = len(train_set.class_names)
+    settings = {"dataset": dataset, "latent_dim": latent_dim, "channels": list(channels), "epochs": epochs,
+                "train_size": len(train_set), "batch_size": batch_size, "lr": lr, "seed": seed, "beta": beta}
+    return checkpoints.load_or_train(
+        f"cvae_{dataset}_z{latent_dim}",
+        build=lambda: conditional.ConditionalVAE(latent_dim, n_classes, channels=tuple(channels)),
+        train=lambda model: fit(model, conditional.attach_labels(train_set.images, train_set.labels, n_classes),
+                                conditional.attach_labels(val_set.images, val_set.labels, n_classes),
+                                epochs=epochs, objective=conditional.conditional_vae_objective(beta, n_classes),
+                                lr=lr, schedule="one-cycle", batch_size=batch_size, seed=seed),
+        settings=settings, device=device,
+    )
+
+
+def vq_vae(
+    train_images: torch.Tensor,
+    val_images: torch.Tensor,
+    *,
+    dataset: str,
+    num_codes: int,
+    epochs: int,
+    seed: int,
+    code_dim: int = 8,
+    restart_every: int = 0,
+    commitment: float = 0.25,
+    lr: float = 3e-3,
+    batch_size: int = 128,
+    device: torch.device | str | None = None,
+) -> tuple[nn.Module, History]:
+    """A ``discrete.VQVAE`` (dead codes restarted every ``restart_every`` batches if > 0), trained or loaded.
+
+    No CUDA graph: a restart changes the codebook outside the recorded step.
+    """
+    settings = {"dataset": dataset, "num_codes": num_codes, "code_dim": code_dim, "epochs": epochs,
+                "restart_every": restart_every, "commitment": commitment, "train_size": len(train_images),
+                "batch_size": batch_size, "lr": lr, "seed": seed}
+
+    def train(model: nn.Module) -> History:
+        torch.manual_seed(seed)  # restarts draw encoder outputs at random
+        return fit(model, train_images, val_images, epochs=epochs, objective=discrete.vq_objective(commitment),
+                   lr=lr, schedule="one-cycle", batch_size=batch_size, seed=seed, cuda_graph=False)
+
+    return checkpoints.load_or_train(
+        f"vqvae_{dataset}_k{num_codes}",
+        build=lambda: discrete.VQVAE(num_codes, code_dim, restart_every=restart_every),
+        train=train, settings=settings, device=device,
+    )
+
+
+def grid_prior(
+    train_grids: torch.Tensor,
+    val_grids: torch.Tensor,
+    *,
+    num_codes: int,
+    epochs: int,
+    seed: int,
+    hidden: int = 32,
+    layers: int = 3,
+    lr: float = 1e-2,
+    batch_size: int = 64,
+) -> tuple[nn.Module, History]:
+    """A ``discrete.GridPrior`` fitted to these code grids (a digest of them names the file), or loaded."""
+    digest = hashlib.sha256(torch.as_tensor(train_grids).long().numpy().tobytes()).hexdigest()[:12]
+    settings = {"grids": digest, "n_grids": len(train_grids), "num_codes": num_codes, "epochs": epochs,
+                "hidden": hidden, "layers": layers, "lr": lr, "batch_size": batch_size, "seed": seed}
+
+    def train(model: nn.Module) -> History:
+        torch.manual_seed(seed)
+        return discrete.fit_prior(model, train_grids, val_grids, epochs=epochs, batch_size=batch_size, lr=lr,
+                                  seed=seed)
+
+    return checkpoints.load_or_train(
+        f"grid_prior_k{num_codes}",
+        build=lambda: discrete.GridPrior(num_codes, hidden=hidden, layers=layers),
+        train=train, settings=settings, device="cpu",  # 7x7 grids: too small to gain from a GPU
+    )
+
+
+def grid_vae(
+    train_images: torch.Tensor,
+    val_images: torch.Tensor,
+    *,
+    dataset: str,
+    latent_channels: int,
+    beta: float,
+    epochs: int,
+    seed: int,
+    lr: float = ONE_CYCLE_LR,
+    batch_size: int = 128,
+    device: torch.device | str | None = None,
+) -> tuple[nn.Module, History]:
+    """A ``twostage.GridVAE`` (a 7 x 7 x ``latent_channels`` code, KL weight ``beta``), trained or loaded."""
+    settings = {"dataset": dataset, "latent_channels": latent_channels, "beta": beta, "epochs": epochs,
+                "train_size": len(train_images), "batch_size": batch_size, "lr": lr, "seed": seed}
+    return checkpoints.load_or_train(
+        f"grid_vae_{dataset}_c{latent_channels}",
+        build=lambda: twostage.GridVAE(latent_channels),
+        train=lambda model: fit(model, train_images, val_images, epochs=epochs, objective=vae_objective(beta),
+                                lr=lr, schedule="one-cycle", batch_size=batch_size, seed=seed),
         settings=settings, device=device,
     )

@@ -304,3 +304,11 @@ def test_rate_distortion_puts_each_codec_on_a_log_axis():
     assert ax.get_xscale() == "log" and len(ax.lines) == 2 and {t.get_text() for t in ax.texts} == {"8b", "4b"}
     with pytest.raises(ValueError, match="bytes > 0"):
         plots.plot_rate_distortion({"AE": [(0, 0.1)]})
+
+
+def test_code_usage_draws_one_panel_per_model_and_counts_the_unused():
+    fig = plots.plot_code_usage({"a": np.array([5, 0, 1, 0]), "b": np.array([1, 1, 1, 1])})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["a\n2 of 4 entries unused", "b\n0 of 4 entries unused"]
+    with pytest.raises(ValueError, match="counts is empty"):
+        plots.plot_code_usage({})

@@ -171,3 +171,35 @@ def test_threshold_slider_refuses_empty_or_broken_scores():
         widgets.ThresholdSlider([float("inf")], [1.0], 0.5)
     with pytest.raises(ValueError, match="finite threshold"):
         widgets.ThresholdSlider([0.0, 1.0], [1.0], float("nan"))
+
+
+def test_class_generator_redraws_for_a_new_class_and_a_new_code():
+    from course_utils import conditional
+
+    torch.manual_seed(0)
+    model = conditional.ConditionalVAE(latent_dim=3)
+    box = widgets.class_generator(model, [str(i) for i in range(10)], show=False).widget()
+    controls, picture = box.children
+    choice, *sliders = controls.children
+    assert "course-class-generator" in box._dom_classes and len(sliders) == 3
+    before = bytes(picture.value)
+    choice.value = 7
+    after_class = bytes(picture.value)
+    assert after_class != before and after_class.startswith(b"\x89PNG")
+    sliders[0].value = 2.0
+    assert bytes(picture.value) != after_class
+    expected = conditional.generate(model, [7], torch.tensor([[2.0, 0.0, 0.0]]))[0]
+    assert bytes(picture.value) == display.image_to_png(expected)
+
+
+def test_class_generator_refuses_what_it_cannot_show():
+    from course_utils import conditional, models
+
+    with pytest.raises(TypeError, match="conditional.ConditionalVAE"):
+        widgets.class_generator(models.ConvVAE(2), ["a", "b"], show=False)
+    with pytest.raises(ValueError, match="10 classes but 2 names"):
+        widgets.class_generator(conditional.ConditionalVAE(2), ["a", "b"], show=False)
+    with pytest.raises(ValueError, match="at most 8 dimensions"):
+        widgets.ClassGenerator(lambda z, y: z, ["a", "b"], latent_dim=9)
+    with pytest.raises(ValueError, match="class number from 0 to 1"):
+        widgets.ClassGenerator(lambda z, y: z, ["a", "b"], latent_dim=2).render(5, [0.0, 0.0])

@@ -34,3 +34,19 @@ def test_a_named_training_set_gets_a_cache_entry_of_its_own(tmp_path, monkeypatc
     zoo.conv_model("ae", splits.train, splits.val.images, training_set="without class 8", **options)
     zoo.conv_model("ae", splits.train, splits.val.images, training_set="without class 8", **options)  # loaded
     assert len(list(tmp_path.glob("conv_ae_mnist_z2-*.pt"))) == 2
+
+
+def test_lesson_6_models_are_cached_by_their_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    splits = _splits()
+    options = {"dataset": "mnist", "epochs": 1, "seed": 0, "batch_size": 32, "device": "cpu"}
+    zoo.conditional_vae(splits.train, splits.val, latent_dim=2, **options)
+    vq, _ = zoo.vq_vae(splits.train.images, splits.val.images, num_codes=8, restart_every=2, **options)
+    zoo.grid_vae(splits.train.images, splits.val.images, latent_channels=2, beta=1e-3, **options)
+    grids = vq.encode(splits.train.images).detach()
+    prior, _ = zoo.grid_prior(grids, grids[:4], num_codes=8, epochs=1, seed=0)
+    again, _ = zoo.grid_prior(grids, grids[:4], num_codes=8, epochs=1, seed=0)  # loaded, not trained
+    assert all(torch.equal(p, q) for p, q in zip(prior.parameters(), again.parameters()))
+    zoo.grid_prior(grids.flip(0), grids[:4], num_codes=8, epochs=1, seed=0)  # other grids: a file of their own
+    names = sorted(p.name.split("-")[0] for p in tmp_path.glob("*.pt"))
+    assert names == ["cvae_mnist_z2", "grid_prior_k8", "grid_prior_k8", "grid_vae_mnist_c2", "vqvae_mnist_k8"]

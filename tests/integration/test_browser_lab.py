@@ -63,7 +63,7 @@ GALLERY_CELLS = [
 LESSON_TIMEOUT_S = float(os.environ.get("COURSE_BROWSER_LESSON_TIMEOUT", "1200"))
 #: CSS classes of the course's interactive widgets; every lesson must show at least one.
 WIDGET_CLASSES = ("course-latent-explorer", "course-interpolation", "course-beta-slider",
-                  "course-threshold-slider")
+                  "course-threshold-slider", "course-class-generator")
 #: JupyterLab user settings: no news or update pop-ups, and every cell kept in the DOM.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
@@ -492,6 +492,28 @@ def test_widget_images_change_when_a_slider_moves(lesson: RanLesson, screenshots
         assert after not in (before, None), f"{lesson.name}: moving the {name} slider left its image as it was"
         assert after.startswith(b"\x89PNG"), f"{name}: the new image is not a PNG"
         widget.screenshot(path=screenshots / f"{lesson.name}-{name}.png")
+
+
+def test_class_generator_draws_the_class_picked_in_its_dropdown(lesson: RanLesson, screenshots: Path) -> None:
+    """Lesson 6's class generator: choosing another class in the dropdown changes the generated image."""
+    page = lesson.page
+    if not page.locator(".course-class-generator").count():
+        pytest.skip(f"{lesson.name} shows no class generator")
+    widget = page.locator(".course-class-generator").first
+    widget.scroll_into_view_if_needed()
+    image, dropdown = widget.locator("img").first, widget.locator("select").first
+    before = _image_bytes(image)
+    assert before and before.startswith(b"\x89PNG"), "the class generator's image is not a PNG"
+    options = dropdown.locator("option").all_inner_texts()
+    current = dropdown.evaluate("select => select.selectedIndex")
+    dropdown.select_option(index=(current + 1) % len(options))
+    deadline, after = time.monotonic() + 30, before
+    while after in (before, None) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        after = _image_bytes(image)
+    assert after not in (before, None), f"{lesson.name}: picking another class left the image as it was"
+    assert after.startswith(b"\x89PNG"), "the new image is not a PNG"
+    widget.screenshot(path=screenshots / f"{lesson.name}-class-generator.png")
 
 
 def test_saved_lesson_exports_to_html_with_the_answers_folded(lesson: RanLesson) -> None:

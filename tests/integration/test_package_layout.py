@@ -14,9 +14,9 @@ import pytest
 from course_utils import config
 
 LAYERS = [
-    "checks", "config", "claims", "data", "losses", "models", "scratch", "cuda_graph", "train",
-    "checkpoints", "metrics", "compression", "anomaly", "latent", "projection", "features", "zoo", "display",
-    "plots", "diagrams", "widgets", "quiz", "exercises",
+    "checks", "config", "claims", "data", "losses", "models", "conditional", "scratch", "cuda_graph", "train",
+    "discrete", "twostage", "checkpoints", "metrics", "compression", "anomaly", "latent", "projection", "features",
+    "zoo", "display", "plots", "diagrams", "widgets", "quiz", "exercises",
 ]
 PACKAGE = config.REPO_ROOT / "course_utils"
 
