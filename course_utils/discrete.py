@@ -197,6 +197,23 @@ def code_bits(grid_shape: Sequence[int], num_codes: int) -> float:
     return cells * math.log2(positive_int("num_codes", num_codes, minimum=2))
 
 
+def normal_scalar_quantize(codes: torch.Tensor, bits_per_dim: int) -> torch.Tensor:
+    """Round every coordinate to one of 2**bits_per_dim levels, equally likely under N(0, 1).
+
+    Each coordinate falls in one of 2**b bins of equal probability under the prior and is replaced by its
+    bin's middle quantile: b bits per coordinate, and the code a VAE's decoder gets after storage at that size.
+    """
+    bits_per_dim = positive_int("bits_per_dim", bits_per_dim, hint="(such as 2)")
+    if bits_per_dim > 16:
+        raise ValueError(f"bits_per_dim={bits_per_dim} is more than a float needs: use 16 or fewer.")
+    levels = 2 ** bits_per_dim
+    normal = torch.distributions.Normal(0.0, 1.0)
+    edges = normal.icdf(torch.arange(1, levels) / levels)         # the levels - 1 inner bin edges
+    centres = normal.icdf((torch.arange(levels) + 0.5) / levels)  # each bin's middle quantile
+    codes = torch.as_tensor(codes, dtype=torch.float32)
+    return centres[torch.bucketize(codes.cpu(), edges)].to(codes.device)
+
+
 def uniform_codes(n: int, num_codes: int, grid_shape: Sequence[int] = (7, 7),
                   generator: torch.Generator | None = None) -> torch.Tensor:
     """``n`` grids whose cells are drawn uniformly from the codebook: a prior that knows nothing."""

@@ -127,3 +127,15 @@ def test_vq_objective_refuses_other_models():
 
     with pytest.raises(TypeError, match="discrete.VQVAE"):
         discrete.vq_objective()(models.ConvVAE(2), torch.rand(2, 1, 28, 28))
+
+
+def test_scalar_quantisation_uses_equally_likely_levels():
+    g = torch.Generator().manual_seed(0)
+    codes = torch.randn(20000, 3, generator=g)
+    two_bits = discrete.normal_scalar_quantize(codes, 2)
+    values, counts = two_bits.unique(return_counts=True)
+    assert len(values) == 4 and torch.allclose(values, -values.flip(0))  # symmetric levels
+    assert (counts / counts.sum() - 0.25).abs().max() < 0.02            # each used a quarter of the time
+    assert (discrete.normal_scalar_quantize(codes, 8) - codes).abs().median() < 0.01
+    with pytest.raises(ValueError, match="bits_per_dim must be a positive integer"):
+        discrete.normal_scalar_quantize(codes, 0)
