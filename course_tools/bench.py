@@ -60,11 +60,11 @@ LESSON_TRAINING: dict[str, dict[str, float]] = {
     # on every class, and the rate-distortion AEs at three more code sizes; the fine-tuned classifiers
     # (5 draws x 3 label counts x 2 encoders x 150 steps of at most 64 images) are about 2 encoder-only epochs
     "05_autoencoders_at_work": {"conv_ae": 2 * 54_000 / 60_000 + 2 + 3 * 2 + 2, "conv_vae": 2 * 54_000 / 60_000},
-    # four models on a 20k subset, 4 epochs each (600 steps at least): the conditional VAE, two VQ-VAEs (with and
+    # four models on a 12k subset, 5 epochs each (450 steps at least): the conditional VAE, two VQ-VAEs (with and
     # without codebook restarts) and the 7x7-latent VAE; new kinds, all built on the conv AE's (16, 32) stacks, so
     # counted at the conv AE's cost. The code prior (7x7 grids) costs under a tenth of an epoch and is left out;
     # lesson 4's conv VAE comes from the shared checkpoint cache
-    "06_beyond_the_vae": {"conv_ae": 4 * 4 * 20_000 / 60_000},
+    "06_beyond_the_vae": {"conv_ae": 4 * 5 * 12_000 / 60_000},
 }
 
 
