@@ -93,7 +93,9 @@ def fine_tune(
 ) -> nn.Module:
     """Train a classifier (every weight, encoder included) with cross-entropy for ``steps`` Adam steps.
 
-    Its own small loop, because ``train.fit`` reconstructs images and has no labels to match.
+    Its own small loop, because ``train.fit`` reconstructs images and has no labels to match. It runs on one
+    CPU thread: batches of 10 to 64 images gain nothing from more, and on a busy machine waiting threads made
+    the same steps many times slower.
     """
     check_images(images, "images")
     if len(labels) != len(images):
@@ -104,9 +106,22 @@ def fine_tune(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     shuffler = torch.Generator().manual_seed(positive_int("seed", seed, minimum=0))
     model.train()
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        _steps(model, x, y, optimizer, steps, batch_size, shuffler)
+    finally:
+        torch.set_num_threads(threads)
+    return model.eval()
+
+
+def _steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer, steps: int,
+           batch_size: int, shuffler: torch.Generator) -> None:
+    """``steps`` Adam steps of cross-entropy on shuffled batches of (x, y), epoch after epoch."""
     done = 0
     while done < steps:
-        for batch in iterate_batches(torch.arange(len(x), device=device), min(batch_size, len(x)), shuffle=True,
+        for batch in iterate_batches(torch.arange(len(x), device=x.device), min(batch_size, len(x)), shuffle=True,
                                      generator=shuffler):
             loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
             optimizer.zero_grad()
@@ -115,7 +130,6 @@ def fine_tune(
             done += 1
             if done == steps:
                 break
-    return model.eval()
 
 
 @torch.inference_mode()
