@@ -163,7 +163,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         (base / folder).mkdir()
     # conftest's session model cache is shared, so a lesson's models are trained once per test run.
     checkpoints = os.environ.get("COURSE_CHECKPOINT_DIR", str(base / "checkpoints"))
+    # Two lessons run at a time (see ``lesson``): each kernel gets its share of the cores, since two kernels
+    # with a thread per core each spin-wait against each other and both run several times slower.
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
     env = dict(os.environ, COURSE_FAST="1", CUDA_VISIBLE_DEVICES="",
+               OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
                COURSE_CHECKPOINT_DIR=checkpoints,
                JUPYTER_CONFIG_DIR=str(base / "jupyter-config"), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
     port, token = _free_port(), secrets.token_hex(16)
