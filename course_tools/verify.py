@@ -186,6 +186,30 @@ def settings_for(lesson: str, modes: Sequence[str] = MODES, datasets: Sequence[s
     return columns
 
 
+def default_dataset(path: Path) -> str:
+    """The ``DATASET`` a lesson's parameters cell sets (what a student runs without changing anything)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            found = re.search(r"""^DATASET\s*=\s*["']([\w-]+)["']""", cell.source, re.MULTILINE)
+            if found:
+                return found.group(1)
+    raise ValueError(f"{path.name} has no DATASET = \"...\" line in its parameters cell (a cell tagged 'parameters').")
+
+
+def pytest_settings_for(path: Path) -> list[Setting]:
+    """The fast matrix that ``pytest`` runs: both datasets at seed 0, the second seed on the lesson's own dataset.
+
+    The whole fast matrix (both seeds on both datasets) would take CI past its 15 minutes with six lessons;
+    ``python -m course_tools.verify --modes fast`` still runs all of it.
+    """
+    columns = [Setting("fast", d, 0) for d in DATASETS] + [Setting("fast", default_dataset(path), SEEDS[1])]
+    size = EXTRA_CODE_SIZES.get(path.stem)
+    if size is not None:
+        columns.append(Setting("fast", DATASETS[0], SEEDS[0], size))
+    return columns
+
+
 def _checks_and_verdicts(nb: nbformat.NotebookNode) -> tuple[list[str], list[str], list[str], str]:
     """Read an executed notebook: asserts that held, verdict lines, and the first error."""
     checks: list[str] = []

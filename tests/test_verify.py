@@ -99,3 +99,19 @@ def test_a_partial_rerun_replaces_only_its_own_runs(tmp_path: Path) -> None:
     merged = verify.merge_results(verify.load_results(stored), [rerun])
     assert [(r.setting.seed, r.passed) for r in merged] == [(0, True), (1, True)]
     assert merged[1].held == ["p"]
+
+
+def test_pytest_runs_both_datasets_and_the_second_seed_on_the_lessons_own_dataset():
+    for path in LESSONS:
+        own = verify.default_dataset(path)
+        labels = [s.label for s in verify.pytest_settings_for(path)]
+        assert {"fast/mnist/s0", "fast/fashion-mnist/s0", f"fast/{own}/s1"} <= set(labels), labels
+        assert all(label.startswith("fast/") for label in labels)
+
+
+def test_a_lesson_without_a_dataset_parameter_is_named(tmp_path):
+    path = tmp_path / "09_plain.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("SEED = 0", metadata={"tags": ["parameters"]})])
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match="09_plain.ipynb has no DATASET"):
+        verify.default_dataset(path)

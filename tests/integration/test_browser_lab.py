@@ -320,7 +320,8 @@ def lesson(request: pytest.FixtureRequest, lab: Lab, browser: Any, screenshots: 
     path: Path = request.param
     # the lessons this session will run, in order (``-k`` may have deselected some)
     order = list(dict.fromkeys(item.callspec.params["lesson"] for item in request.session.items
-                               if "lesson" in getattr(getattr(item, "callspec", None), "params", {})))
+                               if item.path == request.path  # other modules have "lesson" parameters too
+                               and "lesson" in getattr(getattr(item, "callspec", None), "params", {})))
     run = runs_ahead.pop(path.stem, None) or _start_run(path, lab, browser)
     following = order[order.index(path) + 1:]
     if following and following[0].stem not in runs_ahead:
