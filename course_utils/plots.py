@@ -886,11 +886,14 @@ def plot_rate_distortion(
         order = np.argsort(array[:, 0])
         ax.plot(array[order, 0], array[order, 1], marker + "-", label=name)
         for (x, y), text in zip(array, (labels or {}).get(name, [])):
-            ax.annotate(text, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=9)
+            # a lossless point (error 0) is labelled below it, clear of the lossy curves' labels above
+            offset, align = ((0, -12), "center") if y == 0 else ((4, 4), "left")
+            ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", fontsize=9, ha=align)
     ax.set_xscale("log")
     ax.set_xlabel("bytes per image (log scale)")
     ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
+    top = ax.get_ylim()[1]
+    ax.set_ylim(-0.1 * top, top)  # room below zero, so lossless points and their labels are not cut by the axis
     ax.set_title(title, fontsize=11)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=10)
     fig.tight_layout()

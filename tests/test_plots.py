@@ -302,6 +302,7 @@ def test_rate_distortion_puts_each_codec_on_a_log_axis():
     fig = plots.plot_rate_distortion({"AE": [(16, 0.03), (8, 0.031)], "PNG": [(500, 0.0)]}, {"AE": ["8b", "4b"]})
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.lines) == 2 and {t.get_text() for t in ax.texts} == {"8b", "4b"}
+    assert ax.get_ylim()[0] < 0, "a lossless point (error 0) would sit on the axis, half hidden"
     with pytest.raises(ValueError, match="bytes > 0"):
         plots.plot_rate_distortion({"AE": [(0, 0.1)]})
 
