@@ -66,7 +66,13 @@ def preferred_memory_format(model: nn.Module) -> torch.memory_format:
     return torch.channels_last if has_conv else torch.contiguous_format
 
 
-def make_adam(model: nn.Module, lr: float, capturable: bool = False) -> torch.optim.Adam:
+#: PyTorch's default Adam betas: the decay rates of the gradient's running mean and of its square.
+ADAM_BETAS = (0.9, 0.999)
+
+
+def make_adam(
+    model: nn.Module, lr: float, capturable: bool = False, betas: tuple[float, float] = ADAM_BETAS
+) -> torch.optim.Adam:
     """Adam with its fused update (one kernel for all parameters) where this torch and device offer it.
 
     ``capturable`` keeps Adam's step counter and learning rate on the GPU as tensors, so that the update
@@ -77,9 +83,50 @@ def make_adam(model: nn.Module, lr: float, capturable: bool = False) -> torch.op
     if capturable:
         lr = torch.tensor(lr, device=parameters[0].device)
     try:
-        return torch.optim.Adam(parameters, lr=lr, fused=True, **extra)
+        return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=True, **extra)
     except (RuntimeError, TypeError):  # an older torch, or a device without the fused kernel
-        return torch.optim.Adam(parameters, lr=lr, **extra)
+        return torch.optim.Adam(parameters, lr=lr, betas=betas, **extra)
+
+
+def _check_betas(betas: tuple[float, float]) -> tuple[float, float]:
+    """Adam's two betas as floats, each in [0, 1), or a ValueError that says what to pass."""
+    try:
+        beta1, beta2 = (float(b) for b in betas)
+    except (TypeError, ValueError):
+        raise ValueError(f"betas must be two numbers such as (0.9, 0.999), got {betas!r}.") from None
+    if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+        raise ValueError(f"Both betas must be in [0, 1), such as (0.9, 0.999); got {betas!r}.")
+    return beta1, beta2
+
+
+@torch.no_grad()
+def start_at_mean_pixel(model: nn.Module, images: torch.Tensor) -> None:
+    """Set the decoder's last bias to the log-odds of the mean pixel: the untrained model draws the average image.
+
+    A fresh decoder outputs logits near 0, a grey of 0.5 everywhere, while most pixels of these datasets are
+    black: the first hundreds of steps only learn that. Starting there instead ("init well" in Karpathy's
+    recipe for training networks) spares them. A bias of one number (a conv layer with one output channel)
+    gets the mean over all pixels; a bias with one number per pixel (an MLP's last layer) gets each pixel's mean.
+    """
+    check_images(images, "images")
+    check_pixels(images, "images")
+    decoder_part = getattr(model, "decoder", None)
+    if not isinstance(decoder_part, nn.Module):
+        raise TypeError(f"start_at_mean_pixel needs a model with a .decoder module; a {type(model).__name__} has none.")
+    layers = [m for m in decoder_part.modules() if isinstance(getattr(m, "bias", None), torch.Tensor)]
+    if not layers:
+        raise ValueError("The decoder has no layer with a bias to start at the mean pixel.")
+    bias = layers[-1].bias
+    pixels = images.float().flatten(1)
+    if bias.numel() == 1:
+        mean = pixels.mean()
+    elif bias.numel() == pixels.shape[1]:
+        mean = pixels.mean(0)
+    else:
+        raise ValueError(f"The decoder's last bias has {bias.numel()} numbers: neither one nor one per pixel "
+                         f"({pixels.shape[1]}), so it is not the output layer this function knows how to start.")
+    mean = mean.clamp(1e-3, 1 - 1e-3)  # an always-black pixel would ask for a logit of minus infinity
+    bias.copy_(torch.logit(mean).reshape(bias.shape).to(bias))
 
 
 @torch.inference_mode()
@@ -161,6 +208,7 @@ def fit(
     batch_size: int = 128,
     seed: int = 0,
     schedule: Schedule = "constant",
+    betas: tuple[float, float] = ADAM_BETAS,
     progress: bool = True,
     cuda_graph: bool = True,
 ) -> History:
@@ -169,6 +217,7 @@ def fit(
     ``schedule="one-cycle"`` runs PyTorch's OneCycleLR: the learning rate climbs from ``lr / 25`` to
     ``lr`` over the first 30% of the steps, then falls smoothly to almost 0. It reaches a given loss in
     fewer epochs than a constant rate (``python -m course_tools.bench`` measures by how much).
+    ``betas`` are Adam's (PyTorch's default; the course's VAE recipe shortens the second one to 0.99).
 
     What it does to ``model``, besides training its weights in place: convolution weights are
     stored channels-last (same values, a faster layout on CPU), and the model is left in eval
@@ -185,12 +234,13 @@ def fit(
             check_pixels(images, what)
     epochs, batch_size = positive_int("epochs", epochs), positive_int("batch_size", batch_size)
     lr, seed = positive_number("lr", lr, "(such as 1e-3)"), positive_int("seed", seed, minimum=0)
+    betas = _check_betas(betas)
     objective = objective or autoencoder_objective()
     device = model_device(model)
     train_images = _like_model(model, train_images)  # the whole dataset moves once, not one batch at a time
     model.to(memory_format=preferred_memory_format(model))
     use_graph = cuda_graph and device.type == "cuda"
-    optimizer = make_adam(model, lr, capturable=use_graph)
+    optimizer = make_adam(model, lr, capturable=use_graph, betas=betas)
     steps = epochs * math.ceil(len(train_images) / batch_size)
     scheduler = learning_rate_schedule(optimizer, schedule, lr, steps)
     graphed_step = GraphedStep(model, objective, optimizer, batch_size) if use_graph else None

@@ -155,3 +155,41 @@ def test_constant_schedule_trains_exactly_as_without_a_scheduler(images):
                 scheduler.step()
         losses_seen.append(train.evaluate(model, images)["total"])
     assert losses_seen[0] == losses_seen[1]
+
+
+def test_start_at_mean_pixel_makes_the_untrained_model_draw_the_mean_image(images):
+    mean = images.mean()
+    conv = models.ConvVAE(4)
+    train.start_at_mean_pixel(conv, images)
+    assert torch.sigmoid(conv.decoder[-1][-1].bias).item() == pytest.approx(mean.item(), rel=1e-5)  # one number
+    mlp = models.MLPAutoencoder(2)
+    train.start_at_mean_pixel(mlp, images)
+    last = [m for m in mlp.decoder.modules() if isinstance(m, torch.nn.Linear)][-1]
+    expected = images.flatten(1).mean(0).clamp(1e-3, 1 - 1e-3)  # one number per pixel; never-lit pixels clamped
+    assert torch.allclose(torch.sigmoid(last.bias), expected, atol=1e-6)
+    torch.manual_seed(0)
+    fresh, started = models.ConvAutoencoder(8), models.ConvAutoencoder(8)
+    started.load_state_dict(fresh.state_dict())
+    train.start_at_mean_pixel(started, images)
+    assert train.evaluate(started, images)["total"] < train.evaluate(fresh, images)["total"]
+
+
+def test_start_at_mean_pixel_refuses_what_it_cannot_start(images):
+    with pytest.raises(TypeError, match="decoder"):
+        train.start_at_mean_pixel(torch.nn.Linear(784, 784), images)
+    odd = models.ConvAutoencoder(8)
+    odd.decoder.append(torch.nn.Conv2d(1, 3, 1))  # three output channels: not an image of these datasets
+    with pytest.raises(ValueError, match="neither one nor one per pixel"):
+        train.start_at_mean_pixel(odd, images)
+
+
+def test_fit_passes_its_betas_to_adam_and_refuses_bad_ones(images):
+    torch.manual_seed(0)
+    plain, short = models.MLPAutoencoder(2), models.MLPAutoencoder(2)
+    short.load_state_dict(plain.state_dict())
+    train.fit(plain, images, epochs=1, lr=1e-2, progress=False)
+    train.fit(short, images, epochs=1, lr=1e-2, betas=(0.9, 0.99), progress=False)
+    assert any(not torch.equal(p, q) for p, q in zip(plain.parameters(), short.parameters()))
+    for bad in ((0.9, 1.0), (0.9,), "fast"):
+        with pytest.raises(ValueError, match="betas"):
+            train.fit(models.MLPAutoencoder(2), images, epochs=1, betas=bad, progress=False)

@@ -50,3 +50,16 @@ def test_lesson_6_models_are_cached_by_their_settings(tmp_path, monkeypatch):
     zoo.grid_prior(grids.flip(0), grids[:4], num_codes=8, epochs=1, seed=0)  # other grids: a file of their own
     names = sorted(p.name.split("-")[0] for p in tmp_path.glob("*.pt"))
     assert names == ["cvae_mnist_z2", "grid_prior_k8", "grid_prior_k8", "grid_vae_mnist_c2", "vqvae_mnist_k8"]
+
+
+def test_the_vae_recipe_gets_a_cache_entry_of_its_own_and_starts_at_the_mean(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    splits = _splits()
+    options = {"dataset": "mnist", "latent_dim": 2, "epochs": 1, "seed": 0, "batch_size": 32, "device": "cpu"}
+    calls = []
+    monkeypatch.setattr(zoo, "start_at_mean_pixel", lambda model, images: calls.append(len(images)))
+    zoo.conv_model("vae", splits.train, splits.val.images, **options)
+    zoo.conv_model("vae", splits.train, splits.val.images, **options, **zoo.VAE_RECIPE)
+    zoo.conv_model("vae", splits.train, splits.val.images, **options, **zoo.VAE_RECIPE)  # loaded, not trained
+    assert calls == [len(splits.train)]
+    assert len(list(tmp_path.glob("conv_vae_mnist_z2-*.pt"))) == 2

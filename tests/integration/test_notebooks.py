@@ -69,3 +69,31 @@ def test_the_parameters_cell_says_what_it_supports_and_the_lesson_refuses_the_re
     assert "DATASET" in parameters and "SEED" in parameters and "LATENT_DIM" in parameters
     first_code = next(c.source for c in cells[tagged[0] + 1:] if c.cell_type == "code")
     assert 'config.require_supported("DATASET"' in first_code, f"{path.name}: refuse an unknown DATASET at once"
+
+
+def _parameters(path: Path, mode: str) -> dict:
+    """The values a lesson's parameters cell sets in ``mode`` ('fast' or 'full'), by running that cell alone."""
+    import os
+    from unittest import mock
+
+    cell = next(c for c in _cells(path) if "parameters" in c.metadata.get("tags", []))
+    values: dict = {}
+    with mock.patch.dict(os.environ, {"COURSE_FAST": "1" if mode == "fast" else ""}):
+        exec(cell.source, values)  # noqa: S102 - our own committed cell: imports config and assigns constants
+    return values
+
+
+@pytest.mark.parametrize("mode", ["fast", "full"])
+def test_lesson_6_asks_for_lesson_4s_vae_with_lesson_4s_settings(mode: str) -> None:
+    """Lesson 6 retypes lesson 4's VAE settings to find its checkpoint; they must match lesson 4's defaults."""
+    from course_utils import zoo
+
+    lesson_4 = _parameters(next(p for p in LESSONS if p.stem.startswith("04_")), mode)
+    assert lesson_4["CONV_LR"] == zoo.VAE_RECIPE["lr"] and tuple(lesson_4["CONV_BETAS"]) == zoo.VAE_RECIPE["betas"]
+    source = "\n".join(c.source for c in _cells(next(p for p in LESSONS if p.stem.startswith("06_"))))
+    call = re.search(r"l4_batch, l4_min_steps = .*config\.fast_or_full\((\d+), (\d+)\)", source)
+    assert call, "lesson 6 should set l4_min_steps from config.fast_or_full(fast, full)"
+    assert int(call.group(1 if mode == "fast" else 2)) == lesson_4["CONV_MIN_STEPS"]
+    assert "**zoo.VAE_RECIPE" in source and "channels=(16, 32, 32)" in source and "latent_dim=128" in source
+    assert lesson_4["CONV_CHANNELS"] == (16, 32, 32) and lesson_4["LATENT_DIM"] == 128
+    assert lesson_4["CONV_EPOCHS"] == 2 and "epochs_for(len(splits.train), 2, l4_min_steps" in source
