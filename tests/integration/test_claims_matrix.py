@@ -1,4 +1,7 @@
-"""The claims matrix, fast part: every lesson on both datasets (the second seed on its own one), every check holding.
+"""The claims matrix, fast part: every lesson on both datasets and both seeds, every check holding.
+
+Each lesson runs on the other dataset at seed 0 and on its own at seed 1; its own at seed 0 (the default) is
+the JupyterLab run of test_browser_lab.py (see ``verify.pytest_settings_for``).
 
 The whole fast matrix runs once per session (two lessons at a time, sharing the cores), then each
 (lesson, setting) is its own test, so a failure names the lesson, the setting and the failing check.
