@@ -62,6 +62,8 @@ def describe_recipe(name: str) -> str:
     if "betas" in recipe:
         words += f", Adam betas {tuple(recipe['betas'])}"
     return words + (", output starting at the mean pixel" if recipe.get("start_at_mean") else "")
+
+
 #: Epochs of the usual loop whose final test loss is the target.
 TARGET_EPOCHS = 5
 
