@@ -112,10 +112,13 @@ def start_at_mean_pixel(model: nn.Module, images: torch.Tensor) -> None:
     check_pixels(images, "images")
     decoder_part = getattr(model, "decoder", None)
     if not isinstance(decoder_part, nn.Module):
-        raise TypeError(f"start_at_mean_pixel needs a model with a .decoder module; a {type(model).__name__} has none.")
+        raise TypeError(f"start_at_mean_pixel needs a model with a .decoder module; a {type(model).__name__} has none. "
+                        "Pass one of course_utils.models' autoencoders, or train without the start "
+                        "(start_at_mean=False).")
     layers = [m for m in decoder_part.modules() if isinstance(getattr(m, "bias", None), torch.Tensor)]
     if not layers:
-        raise ValueError("The decoder has no layer with a bias to start at the mean pixel.")
+        raise ValueError("The decoder has no layer with a bias to start at the mean pixel: give its last layer "
+                         "bias=True, or train without the start (start_at_mean=False).")
     bias = layers[-1].bias
     pixels = images.float().flatten(1)
     if bias.numel() == 1:
@@ -124,7 +127,8 @@ def start_at_mean_pixel(model: nn.Module, images: torch.Tensor) -> None:
         mean = pixels.mean(0)
     else:
         raise ValueError(f"The decoder's last bias has {bias.numel()} numbers: neither one nor one per pixel "
-                         f"({pixels.shape[1]}), so it is not the output layer this function knows how to start.")
+                         f"({pixels.shape[1]}), so it is not the output layer this function knows how to start. "
+                         "Train without the start (start_at_mean=False), or set that layer's bias yourself.")
     mean = mean.clamp(1e-3, 1 - 1e-3)  # an always-black pixel would ask for a logit of minus infinity
     bias.copy_(torch.logit(mean).reshape(bias.shape).to(bias))
 
