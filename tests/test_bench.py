@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import torch
 
 from course_tools import bench
 
@@ -31,3 +32,14 @@ def test_baseline_dataset_serves_tensors_like_torchvision():
 def test_unknown_model_is_refused():
     with pytest.raises(SystemExit):
         bench.main(["--models", "gan"])
+
+
+def test_warm_up_trains_every_model_both_ways_on_a_few_images(monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench, "train_baseline", lambda name, model, dataset, size, epochs, device:
+                        calls.append(("baseline", name, size, epochs)))
+    monkeypatch.setattr(bench, "train_course", lambda name, model, images, epochs, seed:
+                        calls.append(("course", name, len(images), epochs)))
+    bench.warm_up(["mlp_ae", "conv_ae"], torch.rand(100, 1, 28, 28), "mnist", torch.device("cpu"), size=64)
+    assert calls == [("baseline", "mlp_ae", 64, 1), ("course", "mlp_ae", 64, 1),
+                     ("baseline", "conv_ae", 64, 1), ("course", "conv_ae", 64, 1)]

@@ -52,14 +52,31 @@ def test_lesson_6_models_are_cached_by_their_settings(tmp_path, monkeypatch):
     assert names == ["cvae_mnist_z2", "grid_prior_k8", "grid_prior_k8", "grid_vae_mnist_c2", "vqvae_mnist_k8"]
 
 
-def test_the_vae_recipe_gets_a_cache_entry_of_its_own_and_starts_at_the_mean(tmp_path, monkeypatch):
+def test_the_conv_recipe_gets_a_cache_entry_of_its_own_and_starts_at_the_mean(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
     splits = _splits()
     options = {"dataset": "mnist", "latent_dim": 2, "epochs": 1, "seed": 0, "batch_size": 32, "device": "cpu"}
     calls = []
     monkeypatch.setattr(zoo, "start_at_mean_pixel", lambda model, images: calls.append(len(images)))
     zoo.conv_model("vae", splits.train, splits.val.images, **options)
-    zoo.conv_model("vae", splits.train, splits.val.images, **options, **zoo.VAE_RECIPE)
-    zoo.conv_model("vae", splits.train, splits.val.images, **options, **zoo.VAE_RECIPE)  # loaded, not trained
+    zoo.conv_model("vae", splits.train, splits.val.images, **options, **zoo.CONV_RECIPE)
+    zoo.conv_model("vae", splits.train, splits.val.images, **options, **zoo.CONV_RECIPE)  # loaded, not trained
     assert calls == [len(splits.train)]
     assert len(list(tmp_path.glob("conv_vae_mnist_z2-*.pt"))) == 2
+
+
+def test_the_mlp_recipe_gets_a_cache_entry_of_its_own_and_reaches_adam(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    splits = _splits()
+    starts, fits = [], []
+    monkeypatch.setattr(zoo, "start_at_mean_pixel", lambda model, images: starts.append(len(images)))
+    real_fit = zoo.fit
+    monkeypatch.setattr(zoo, "fit", lambda *args, **kwargs: fits.append(kwargs["betas"]) or real_fit(*args, **kwargs))
+    plain, _ = zoo.mlp_autoencoder(splits, 2, epochs=1, seed=0, device="cpu")
+    options = {"epochs": 1, "seed": 0, "schedule": "one-cycle", "device": "cpu", **zoo.MLP_RECIPE}
+    zoo.mlp_autoencoder(splits, 2, **options)
+    zoo.mlp_autoencoder(splits, 2, **options)  # loaded, not trained
+    again, _ = zoo.mlp_autoencoder(splits, 2, epochs=1, seed=0, device="cpu")  # the plain one is still there
+    assert starts == [len(splits.train)] and fits == [(0.9, 0.999), zoo.MLP_RECIPE["betas"]]
+    assert all(torch.equal(p, q) for p, q in zip(plain.parameters(), again.parameters()))
+    assert len(list(tmp_path.glob("mlp_ae_mnist_z2-*.pt"))) == 2

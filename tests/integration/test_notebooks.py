@@ -89,11 +89,11 @@ def test_lesson_6_asks_for_lesson_4s_vae_with_lesson_4s_settings(mode: str) -> N
     from course_utils import zoo
 
     lesson_4 = _parameters(next(p for p in LESSONS if p.stem.startswith("04_")), mode)
-    assert lesson_4["CONV_LR"] == zoo.VAE_RECIPE["lr"] and tuple(lesson_4["CONV_BETAS"]) == zoo.VAE_RECIPE["betas"]
+    assert lesson_4["CONV_LR"] == zoo.CONV_RECIPE["lr"] and tuple(lesson_4["CONV_BETAS"]) == zoo.CONV_RECIPE["betas"]
     source = "\n".join(c.source for c in _cells(next(p for p in LESSONS if p.stem.startswith("06_"))))
     call = re.search(r"l4_batch, l4_min_steps = .*config\.fast_or_full\((\d+), (\d+)\)", source)
     assert call, "lesson 6 should set l4_min_steps from config.fast_or_full(fast, full)"
     assert int(call.group(1 if mode == "fast" else 2)) == lesson_4["CONV_MIN_STEPS"]
-    assert "**zoo.VAE_RECIPE" in source and "channels=(16, 32, 32)" in source and "latent_dim=128" in source
+    assert "**zoo.CONV_RECIPE" in source and "channels=(16, 32, 32)" in source and "latent_dim=128" in source
     assert lesson_4["CONV_CHANNELS"] == (16, 32, 32) and lesson_4["LATENT_DIM"] == 128
     assert lesson_4["CONV_EPOCHS"] == 2 and "epochs_for(len(splits.train), 2, l4_min_steps" in source
