@@ -8,8 +8,8 @@ Two measurements, side by side in one run:
 
 1. **Time to quality**, what a student waits for. The usual loop (a DataLoader, Adam at a constant
    1e-3) trains 5 epochs; its test loss after the 5th is the target. The course's path (batches
-   sliced from one tensor, fused Adam, a one-cycle learning rate; for the VAE also Adam's second beta
-   at 0.99 and an output that starts at the mean pixel) then trains fresh models for 1, 2, 3...
+   sliced from one tensor, fused Adam, a one-cycle learning rate; for the conv AE and the VAE also Adam's
+   second beta at 0.99 and an output that starts at the mean pixel) then trains fresh models for 1, 2, 3...
    epochs until one reaches that test loss or better. The table gives both wall times (training
    only; the test evaluations are not counted) and their ratio. The test set is the 5,000 images of
    the official test split that the lessons keep for testing (``splits.test``); no tolerance is

@@ -221,7 +221,7 @@ def fit(
     ``schedule="one-cycle"`` runs PyTorch's OneCycleLR: the learning rate climbs from ``lr / 25`` to
     ``lr`` over the first 30% of the steps, then falls smoothly to almost 0. It reaches a given loss in
     fewer epochs than a constant rate (``python -m course_tools.bench`` measures by how much).
-    ``betas`` are Adam's (PyTorch's default; the course's VAE recipe shortens the second one to 0.99).
+    ``betas`` are Adam's (PyTorch's default; ``zoo.CONV_RECIPE`` and ``zoo.MLP_RECIPE`` shorten the second one to 0.99).
 
     What it does to ``model``, besides training its weights in place: convolution weights are
     stored channels-last (same values, a faster layout on CPU), and the model is left in eval
