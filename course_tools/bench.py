@@ -72,8 +72,8 @@ WARM_UP_IMAGES = 2_048
 #: Full-mode training of each lesson, in epochs over the 60k training images per model kind
 #: (keep in step with the notebooks' parameters; a subset's epochs count pro rata).
 LESSON_TRAINING: dict[str, dict[str, float]] = {
-    # the 2-D wardrobe: 3 epochs; the code-size sweep: 5 models x 480 steps of 128 images
-    "01_magic_wardrobe": {"mlp_ae": 3 + 5 * 480 * 128 / 60_000},
+    # the 2-D wardrobe: 2 epochs (zoo.MLP_RECIPE); the code-size sweep: 5 models x 480 steps of 128 images
+    "01_magic_wardrobe": {"mlp_ae": 2 + 5 * 480 * 128 / 60_000},
     "02_vanilla_autoencoder": {"mlp_ae": 5},  # lesson 2 keeps a constant rate (see zoo.mlp_autoencoder)
     # conv AE and denoising AE 2 epochs each; the MLP with the same 16-D code, 2 epochs
     "03_conv_autoencoder_tsne": {"conv_ae": 2 + 2, "mlp_ae": 2},

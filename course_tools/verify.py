@@ -253,33 +253,44 @@ def _checks_and_verdicts(nb: nbformat.NotebookNode) -> tuple[list[str], list[str
     return checks, held, not_held, ""
 
 
-def run_lesson(path: Path, setting: Setting, workdir: Path, device: str | None = None,
-               threads: int | None = None, cell_timeout: int = 900) -> Result:
-    """Execute one lesson in one setting with papermill, in a fresh kernel, and read its checks."""
-    output = workdir / f"{path.stem}__{setting.label.replace('/', '_')}.ipynb"
-    source = output.with_suffix(".input.ipynb")  # the lesson with its solutions as code cells
-    nbformat.write(with_font_check(with_solutions_run(nbformat.read(path, as_version=4))), source)
-    env = dict(os.environ, COURSE_FAST="1" if setting.mode == "fast" else "0", COURSE_OFFLINE="1",
-               PYTHONWARNINGS="ignore")
+def papermill(source: Path, output: Path, cwd: Path, env: dict[str, str],
+              parameters: dict[str, object] | None = None, cell_timeout: int = 900) -> tuple[int, float, str]:
+    """Run one notebook with papermill in a fresh kernel: its return code, wall seconds and stderr."""
+    command = [sys.executable, "-m", "papermill", str(source), str(output), "--cwd", str(cwd),
+               "--no-progress-bar", "--execution-timeout", str(cell_timeout), "-k", "python3"]
+    for name, value in (parameters or {}).items():
+        command += ["-p", name, str(value)]
+    started = time.perf_counter()
+    finished = subprocess.run(command, env=env, capture_output=True, text=True)
+    return finished.returncode, time.perf_counter() - started, (finished.stderr or finished.stdout or "")
+
+
+def lesson_environment(mode: str, device: str | None = None, threads: int | None = None) -> dict[str, str]:
+    """This process's environment for a lesson run: the mode, offline data, the device and the threads."""
+    env = dict(os.environ, COURSE_FAST="1" if mode == "fast" else "0", COURSE_OFFLINE="1", PYTHONWARNINGS="ignore")
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     elif device == "cuda":
         env.pop("CUDA_VISIBLE_DEVICES", None)
     if threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    command = [sys.executable, "-m", "papermill", str(source), str(output), "--cwd", str(path.parent),
-               "--no-progress-bar", "--execution-timeout", str(cell_timeout), "-k", "python3"]
-    for name, value in setting.parameters().items():
-        command += ["-p", name, str(value)]
-    started = time.perf_counter()
-    finished = subprocess.run(command, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    return env
+
+
+def run_lesson(path: Path, setting: Setting, workdir: Path, device: str | None = None,
+               threads: int | None = None, cell_timeout: int = 900) -> Result:
+    """Execute one lesson in one setting with papermill, in a fresh kernel, and read its checks."""
+    output = workdir / f"{path.stem}__{setting.label.replace('/', '_')}.ipynb"
+    source = output.with_suffix(".input.ipynb")  # the lesson with its solutions as code cells
+    nbformat.write(with_font_check(with_solutions_run(nbformat.read(path, as_version=4))), source)
+    env = lesson_environment(setting.mode, device, threads)
+    returncode, seconds, stderr = papermill(source, output, path.parent, env, setting.parameters(), cell_timeout)
     if not output.exists():
-        tail = (finished.stderr or finished.stdout).strip().splitlines()[-3:]
+        tail = stderr.strip().splitlines()[-3:]
         return Result(path.stem, setting, False, seconds, [], [], [], "papermill did not run: " + " | ".join(tail))
     checks, held, not_held, failure = _checks_and_verdicts(nbformat.read(output, as_version=4))
-    if finished.returncode != 0 and not failure:
-        failure = "papermill failed: " + " | ".join((finished.stderr or "").strip().splitlines()[-3:])
+    if returncode != 0 and not failure:
+        failure = "papermill failed: " + " | ".join(stderr.strip().splitlines()[-3:])
     return Result(path.stem, setting, not failure, seconds, checks, held, not_held, failure)
 
 

@@ -19,6 +19,8 @@ from course_utils.losses import Objective, autoencoder_objective
 
 #: Evaluation needs no gradients, so it can take far bigger batches than training.
 EVAL_BATCH_SIZE = 1024
+#: Images per training step unless a lesson says otherwise.
+DEFAULT_BATCH_SIZE = 128
 #: How the learning rate moves during training (see ``learning_rate_schedule``).
 Schedule = Literal["constant", "one-cycle"]
 
@@ -160,7 +162,7 @@ def _like_model(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     return images.to(device=parameter.device, dtype=parameter.dtype)
 
 
-def epochs_for(n_images: int, epochs: int, min_steps: int, batch_size: int = 128) -> int:
+def epochs_for(n_images: int, epochs: int, min_steps: int, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
     """``epochs``, or more on a small dataset, so that training takes at least ``min_steps`` Adam steps.
 
     A model learns per weight update, not per epoch: five epochs over 60,000 images are 2,345 updates,
@@ -209,7 +211,7 @@ def fit(
     epochs: int,
     objective: Objective | None = None,
     lr: float = 1e-3,
-    batch_size: int = 128,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     seed: int = 0,
     schedule: Schedule = "constant",
     betas: tuple[float, float] = ADAM_BETAS,

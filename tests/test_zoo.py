@@ -80,3 +80,21 @@ def test_the_mlp_recipe_gets_a_cache_entry_of_its_own_and_reaches_adam(tmp_path,
     assert starts == [len(splits.train)] and fits == [(0.9, 0.999), zoo.MLP_RECIPE["betas"]]
     assert all(torch.equal(p, q) for p, q in zip(plain.parameters(), again.parameters()))
     assert len(list(tmp_path.glob("mlp_ae_mnist_z2-*.pt"))) == 2
+
+
+def test_a_batch_size_of_its_own_reaches_fit_and_names_its_own_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    splits = _splits()
+    sizes = []
+    real_fit = zoo.fit
+    monkeypatch.setattr(zoo, "fit", lambda *a, **kwargs: sizes.append(kwargs["batch_size"]) or real_fit(*a, **kwargs))
+    zoo.mlp_autoencoder(splits, 2, epochs=1, seed=0, device="cpu")
+    zoo.mlp_autoencoder(splits, 2, epochs=1, seed=0, batch_size=64, device="cpu")  # lesson 1's fast mode
+    zoo.mlp_autoencoder(splits, 2, epochs=1, seed=0, batch_size=64, device="cpu")  # loaded, not trained
+    assert sizes == [128, 64]
+    names = sorted(p.name for p in tmp_path.glob("mlp_ae_mnist_z2-*.pt"))
+    assert len(names) == 2
+    # the default keeps the name lessons 2-4 had before batch sizes were part of it
+    plain = {"dataset": splits.name, "latent_dim": 2, "epochs": 1, "train_size": len(splits.train), "seed": 0,
+             "lr": 1e-3, "schedule": "constant"}
+    assert zoo.checkpoints.checkpoint_path("mlp_ae_mnist_z2", tmp_path, plain).name in names
