@@ -140,7 +140,7 @@ def conditional_vae(
     beta: float = 1.0,
     channels: Sequence[int] = (16, 32),
     lr: float = ONE_CYCLE_LR,
-    batch_size: int = 128,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     device: torch.device | str | None = None,
 ) -> tuple[nn.Module, History]:
     """A ``conditional.ConditionalVAE`` trained on ``train_set`` with its labels, or loaded."""
@@ -170,7 +170,7 @@ def vq_vae(
     restart_every: int = 0,
     commitment: float = 0.25,
     lr: float = 3e-3,
-    batch_size: int = 128,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     device: torch.device | str | None = None,
 ) -> tuple[nn.Module, History]:
     """A ``discrete.VQVAE`` (dead codes restarted every ``restart_every`` batches if > 0), trained or loaded.
@@ -232,7 +232,7 @@ def grid_vae(
     epochs: int,
     seed: int,
     lr: float = ONE_CYCLE_LR,
-    batch_size: int = 128,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     device: torch.device | str | None = None,
 ) -> tuple[nn.Module, History]:
     """A ``twostage.GridVAE`` (a 7 x 7 x ``latent_channels`` code, KL weight ``beta``), trained or loaded."""
