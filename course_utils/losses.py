@@ -54,11 +54,35 @@ def reconstruction_loss(
     return per_pixel.flatten(1).sum(dim=1).mean()
 
 
-def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, sigma^2) || N(0, I)), summed over latent dimensions, averaged over the batch."""
+def kl_divergence(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    prior_mu: torch.Tensor | None = None,
+    prior_logvar: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(prior_mu, prior_sigma^2)) of diagonal Gaussians, summed over dimensions, batch-averaged.
+
+    Without a prior it is the VAE's KL to N(0, I). A prior (a learned or conditional one, or a diffusion step's
+    Gaussian) may be any shape that broadcasts against ``mu``, e.g. one (d,) prior for the whole batch.
+    """
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must have the same shape.")
-    per_dim = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    # N(0, I) is the special case prior_mu = 0, prior_logvar = 0 (0-d zeros broadcast without copying)
+    prior_mu = mu.new_zeros(()) if prior_mu is None else prior_mu
+    prior_logvar = logvar.new_zeros(()) if prior_logvar is None else prior_logvar
+    try:
+        shape = torch.broadcast_shapes(mu.shape, prior_mu.shape, prior_logvar.shape)
+    except RuntimeError as error:
+        raise ValueError(
+            f"prior_mu {tuple(prior_mu.shape)} and prior_logvar {tuple(prior_logvar.shape)} must broadcast against "
+            f"mu {tuple(mu.shape)}: give one prior per image, or one (d,) prior for the whole batch."
+        ) from error
+    if shape != mu.shape:
+        raise ValueError(
+            f"the prior would broadcast mu {tuple(mu.shape)} to {shape}: give a prior no larger than mu (one KL per image)."
+        )
+    # per dimension: log(s2/s1) + (s1^2 + (mu1 - mu2)^2) / (2 s2^2) - 1/2, in log-variances
+    per_dim = 0.5 * (prior_logvar - logvar + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp() - 1.0)
     return per_dim.flatten(1).sum(dim=1).mean()
 
 

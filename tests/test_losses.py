@@ -45,6 +45,35 @@ def test_kl_is_zero_for_the_prior():
     assert losses.kl_divergence(torch.zeros(3, 4), torch.zeros(3, 4)).item() == 0.0
 
 
+def test_general_kl_matches_torch_distributions_independent_normal():
+    mu, logvar = torch.randn(6, 3), torch.randn(6, 3)
+    prior_mu, prior_logvar = torch.randn(6, 3), torch.randn(6, 3)
+    q = torch.distributions.Independent(torch.distributions.Normal(mu, torch.exp(0.5 * logvar)), 1)
+    p = torch.distributions.Independent(torch.distributions.Normal(prior_mu, torch.exp(0.5 * prior_logvar)), 1)
+    expected = torch.distributions.kl_divergence(q, p).mean()
+    assert losses.kl_divergence(mu, logvar, prior_mu, prior_logvar).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_general_kl_has_the_standard_normal_as_its_special_case():
+    mu, logvar = torch.randn(4, 5), torch.randn(4, 5)
+    standard = losses.kl_divergence(mu, logvar)
+    assert losses.kl_divergence(mu, logvar, torch.zeros(5), torch.zeros(5)).item() == pytest.approx(standard.item())
+    assert losses.kl_divergence(mu, logvar, prior_mu=torch.zeros(4, 5)).item() == pytest.approx(standard.item())
+    # KL of a Gaussian to itself is 0, and it is not symmetric in general
+    assert losses.kl_divergence(mu, logvar, mu, logvar).item() == pytest.approx(0.0, abs=1e-6)
+    other_mu, other_logvar = torch.randn(4, 5), torch.randn(4, 5)
+    forward = losses.kl_divergence(mu, logvar, other_mu, other_logvar)
+    backward = losses.kl_divergence(other_mu, other_logvar, mu, logvar)
+    assert forward.item() != pytest.approx(backward.item(), rel=1e-3)
+
+
+def test_general_kl_rejects_a_prior_that_does_not_fit():
+    with pytest.raises(ValueError, match="broadcast"):
+        losses.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4), torch.zeros(4))
+    with pytest.raises(ValueError, match="no larger than mu"):
+        losses.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(5, 2, 3), torch.zeros(5, 2, 3))
+
+
 def test_vae_loss_parts_add_up_with_beta():
     logits, x = torch.randn(3, 1, 28, 28), torch.rand(3, 1, 28, 28)
     mu, logvar = torch.randn(3, 2), torch.randn(3, 2)
