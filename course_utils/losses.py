@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-Kind = Literal["mse", "bce"]
+Kind = Literal["mse", "bce", "continuous-bernoulli"]
 Reduction = Literal["pixel", "image"]
 #: An objective maps (model, clean batch) to named loss parts; "total" is what is minimised.
 Objective = Callable[[nn.Module, torch.Tensor], dict[str, torch.Tensor]]
@@ -27,9 +27,10 @@ def reconstruction_loss(
     reduction: Reduction = "pixel",
     from_logits: bool = False,
 ) -> torch.Tensor:
-    """MSE or BCE between a reconstruction and its target, per pixel or summed per image."""
-    if kind not in ("mse", "bce"):
-        raise ValueError(f"kind must be 'mse' or 'bce', got {kind!r}.")
+    """MSE, BCE or the continuous Bernoulli's negative log-density between a reconstruction and its target,
+    per pixel or summed per image."""
+    if kind not in ("mse", "bce", "continuous-bernoulli"):
+        raise ValueError(f"kind must be 'mse' or 'bce' (or 'continuous-bernoulli' for grey pixels), got {kind!r}.")
     if reduction not in ("pixel", "image"):
         raise ValueError(f"reduction must be 'pixel' or 'image', got {reduction!r}.")
     if prediction.shape != target.shape:
@@ -37,7 +38,9 @@ def reconstruction_loss(
             f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} must have "
             "the same shape: compare each image with its own reconstruction."
         )
-    if kind == "bce":
+    if kind == "continuous-bernoulli":  # BCE plus the log-normaliser that makes it a density on [0, 1] (grey pixels)
+        per_pixel = -continuous_bernoulli(prediction, from_logits).log_prob(target)
+    elif kind == "bce":
         if from_logits:  # fused sigmoid + BCE: stable and one kernel fewer
             per_pixel = F.binary_cross_entropy_with_logits(prediction, target, reduction="none")
         else:
@@ -52,6 +55,17 @@ def reconstruction_loss(
     if reduction == "pixel":
         return per_pixel.mean()
     return per_pixel.flatten(1).sum(dim=1).mean()
+
+
+def continuous_bernoulli(
+    prediction: torch.Tensor, from_logits: bool = True
+) -> torch.distributions.ContinuousBernoulli:
+    """The continuous Bernoulli of each pixel (Loaiza-Ganem & Cunningham, 2019): a proper density for grey pixels."""
+    if from_logits:
+        return torch.distributions.ContinuousBernoulli(logits=prediction)
+    if prediction.min() < 0 or prediction.max() > 1:
+        raise ValueError("A continuous Bernoulli needs probabilities in [0, 1]; pass from_logits=True for logits.")
+    return torch.distributions.ContinuousBernoulli(probs=prediction.clamp(1e-6, 1 - 1e-6))
 
 
 def kl_divergence(

@@ -125,3 +125,15 @@ def test_reconstruction_floor_is_the_pixels_binary_entropy():
     other = F.binary_cross_entropy(torch.rand_like(x).clamp(0.01, 0.99), x, reduction="none").flatten(1).sum(1)
     assert (other > floor).all()
     assert torch.allclose(F.binary_cross_entropy(x, x, reduction="none").flatten(1).sum(1), floor)
+
+
+def test_continuous_bernoulli_kind_is_bce_plus_the_log_normaliser():
+    logits, target = torch.randn(3, 1, 28, 28), torch.rand(3, 1, 28, 28)
+    got = losses.reconstruction_loss(logits, target, kind="continuous-bernoulli", reduction="image", from_logits=True)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    log_norm = torch.distributions.ContinuousBernoulli(logits=logits)._cont_bern_log_norm()
+    assert torch.allclose(got, (bce - log_norm).flatten(1).sum(1).mean(), rtol=1e-5)
+    probs = torch.sigmoid(logits)
+    assert torch.allclose(losses.reconstruction_loss(probs, target, kind="continuous-bernoulli"),
+                          losses.reconstruction_loss(logits, target, kind="continuous-bernoulli", from_logits=True),
+                          rtol=1e-4)
