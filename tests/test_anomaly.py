@@ -63,3 +63,28 @@ def test_a_threshold_above_everything_flags_nothing_without_dividing_by_zero():
 def test_extremes_are_the_highest_and_lowest_scores_in_order():
     most, least = anomaly.extremes(np.array([0.3, 0.9, 0.1, 0.5]), n=2)
     assert list(most) == [1, 3] and list(least) == [2, 0]
+
+
+def test_pixel_background_matches_each_pixels_mean_for_both_likelihoods():
+    for likelihood in ("bernoulli", "continuous-bernoulli"):
+        background = anomaly.pixel_background(IMAGES, likelihood)
+        assert torch.allclose(background.base_dist.mean, IMAGES.mean(dim=0), atol=2e-3)  # torch: a Taylor series near 0.5
+        assert background.log_prob(IMAGES).shape == (6,)
+
+
+def test_likelihood_ratio_is_zero_against_itself_and_subtracts_the_background():
+    background = anomaly.pixel_background(IMAGES)
+    own_nll = -background.log_prob(IMAGES).numpy()
+    assert np.allclose(anomaly.likelihood_ratio(own_nll, background, IMAGES), 0.0, atol=1e-3)
+    assert np.allclose(anomaly.likelihood_ratio(own_nll + 5.0, background, IMAGES), 5.0, atol=1e-3)
+
+
+def test_continuous_bernoulli_elbo_averages_to_its_training_loss():
+    torch.manual_seed(0)
+    vae = models.ConvVAE(4)
+    scores = anomaly.negative_elbo(vae, IMAGES, samples=64, seed=1, likelihood="continuous-bernoulli")
+    torch.manual_seed(2)
+    objective = losses.vae_objective(1.0, kind="continuous-bernoulli")
+    with torch.no_grad():
+        batch = np.mean([objective(vae, IMAGES)["total"].item() for _ in range(64)])
+    assert abs(scores.mean() - batch) < 0.05 * abs(batch) + 0.5
