@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -51,6 +51,44 @@ def nearest_codes(vectors: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor
     return distances.argmin(dim=1).reshape(vectors.shape[:-1])
 
 
+def quantize(vectors: torch.Tensor, codebook: torch.Tensor
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The VQ layer of van den Oord et al. (2017) on ``(..., D)`` vectors: ``(z_q, indices, codebook, commitment)``.
+
+    ``z_q`` has the chosen entries' values and passes its gradient straight through to ``vectors``; the last two
+    are the codebook and commitment losses.
+    """
+    indices = nearest_codes(vectors.detach(), codebook.detach())
+    chosen = F.embedding(indices, codebook)  # (..., D): the nearest entry of each vector
+    codebook_loss = F.mse_loss(chosen, vectors.detach())    # moves only the chosen entries, towards the encoder
+    commitment_loss = F.mse_loss(vectors, chosen.detach())  # moves only the encoder, towards its entries
+    z_q = vectors + (chosen - vectors).detach()  # straight-through: the forward value is chosen, the gradient z_e's
+    return z_q, indices, codebook_loss, commitment_loss
+
+
+def vq_trace(layer: Callable[[torch.Tensor, torch.Tensor], Sequence[torch.Tensor]], vectors: torch.Tensor,
+             codebook: torch.Tensor, upstream: torch.Tensor, commitment: float = 0.25) -> torch.Tensor | None:
+    """Everything a VQ layer computes and lets through, flat: values, indices, losses and both gradients.
+
+    ``layer(vectors, codebook)`` returns ``(z_q, indices, codebook_loss, commitment_loss)`` like ``quantize``;
+    it runs on fresh copies, and ``sum(z_q * upstream) + codebook_loss + commitment * commitment_loss`` (the
+    decoder's gradient plus ``vq_objective``'s two code terms) is backpropagated, so that two layers agree here
+    only if they agree in the forward pass, in the straight-through gradient and in where each loss sends its
+    gradient. For ``exercises.check_function``; None if ``layer`` returns None (an unfinished exercise).
+    """
+    z_e = vectors.detach().clone().requires_grad_(True)
+    book = codebook.detach().clone().requires_grad_(True)
+    parts = layer(z_e, book)
+    if parts is None:
+        return None
+    z_q, indices, codebook_loss, commitment_loss = parts
+    torch.autograd.backward((z_q * upstream).sum() + codebook_loss + commitment * commitment_loss)
+    grads = [torch.zeros_like(t) if t.grad is None else t.grad for t in (z_e, book)]  # None: nothing reached it
+    return torch.cat([z_q.detach().flatten(), torch.as_tensor(indices).flatten().to(z_q.dtype),
+                      torch.stack([torch.as_tensor(codebook_loss), torch.as_tensor(commitment_loss)]).detach(),
+                      *(g.flatten() for g in grads)])
+
+
 class VectorQuantizer(nn.Module):
     """Snap each vector of a ``(N, D, H, W)`` grid to its nearest of ``num_codes`` learned codebook vectors.
 
@@ -65,7 +103,7 @@ class VectorQuantizer(nn.Module):
         self.code_dim = positive_int("code_dim", code_dim, hint="(the length of each code vector)")
         self.restart_every = positive_int("restart_every", restart_every, minimum=0, hint="(0: never)")
         self.codebook = nn.Embedding(self.num_codes, self.code_dim)
-        nn.init.uniform_(self.codebook.weight, -1 / self.num_codes, 1 / self.num_codes)  # the paper's small start
+        nn.init.uniform_(self.codebook.weight, -1 / self.num_codes, 1 / self.num_codes)  # small, as in common ports
         self.register_buffer("uses", torch.zeros(self.num_codes))  # picks since the last restart check
         self.register_buffer("restarted", torch.zeros((), dtype=torch.long))  # codes restarted so far
         self.steps = 0
@@ -77,14 +115,10 @@ class VectorQuantizer(nn.Module):
     def forward(self, z_e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(z_q, indices, codebook_loss, commitment_loss)``; ``z_q`` passes gradients straight through to ``z_e``."""
         vectors = z_e.permute(0, 2, 3, 1)  # (N, H, W, D): one vector per grid cell
-        indices = nearest_codes(vectors.detach(), self.codebook.weight.detach())
-        z_q = self.lookup(indices)
-        codebook_loss = F.mse_loss(z_q, z_e.detach())   # moves the chosen entries towards the encoder
-        commitment_loss = F.mse_loss(z_e, z_q.detach())  # keeps the encoder near its entries
+        z_q, indices, codebook_loss, commitment_loss = quantize(vectors, self.codebook.weight)
         if self.training and self.restart_every:
             self._restart_dead(indices, vectors.detach())
-        z_q = z_e + (z_q - z_e).detach()  # straight-through: the forward value is z_q, the gradient z_e's
-        return z_q, indices, codebook_loss, commitment_loss
+        return z_q.permute(0, 3, 1, 2), indices, codebook_loss, commitment_loss
 
     @torch.no_grad()
     def _restart_dead(self, indices: torch.Tensor, vectors: torch.Tensor) -> None:
@@ -197,21 +231,70 @@ def code_bits(grid_shape: Sequence[int], num_codes: int) -> float:
     return cells * math.log2(positive_int("num_codes", num_codes, minimum=2))
 
 
+def _check_bits(bits_per_dim: int) -> int:
+    """``bits_per_dim`` as an int from 1 to 16, or a clear error."""
+    bits_per_dim = positive_int("bits_per_dim", bits_per_dim, hint="(such as 2)")
+    if bits_per_dim > 16:
+        raise ValueError(f"bits_per_dim={bits_per_dim} is more than a float needs: use 16 or fewer.")
+    return bits_per_dim
+
+
+def scalar_bins(bits_per_dim: int, reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bin edges ``(D, L - 1)`` and centres ``(D, L)`` of ``L = 2**bits_per_dim`` equally likely levels per coordinate.
+
+    Equally likely under N(0, 1) (the prior; D = 1) when ``reference`` is None, else under each coordinate's
+    own spread in ``reference`` codes ``(N, D)`` (its quantiles): only then does every level carry its full
+    share of the bits. A centre is its bin's middle quantile.
+    """
+    levels = 2 ** _check_bits(bits_per_dim)
+    inner, middles = torch.arange(1, levels) / levels, (torch.arange(levels) + 0.5) / levels
+    if reference is None:
+        normal = torch.distributions.Normal(0.0, 1.0)
+        return normal.icdf(inner)[None], normal.icdf(middles)[None]
+    reference = torch.as_tensor(reference, dtype=torch.float32).cpu()
+    if reference.ndim != 2 or len(reference) < levels:
+        raise ValueError(f"reference must be codes of shape (N, D) with N >= {levels} (one level per share), "
+                         f"got {tuple(reference.shape)}: pass train.encode_all(model, training_images).")
+    return torch.quantile(reference, inner, dim=0).T.contiguous(), torch.quantile(reference, middles, dim=0).T
+
+
+def scalar_levels(codes: torch.Tensor, bits_per_dim: int, reference: torch.Tensor | None = None) -> torch.Tensor:
+    """The level (0 to 2**bits_per_dim - 1) of every coordinate of ``codes`` ``(N, D)``; bins as in ``scalar_bins``."""
+    edges, _ = scalar_bins(bits_per_dim, reference)
+    codes = torch.as_tensor(codes, dtype=torch.float32).cpu()
+    if codes.ndim != 2 or (len(edges) > 1 and codes.shape[1] != len(edges)):
+        raise ValueError(f"codes must be (N, D) with the reference's D = {len(edges)}, got {tuple(codes.shape)}.")
+    return torch.searchsorted(edges.expand(codes.shape[1], -1).contiguous(), codes.T.contiguous()).T
+
+
+def scalar_quantize(codes: torch.Tensor, bits_per_dim: int, reference: torch.Tensor | None = None) -> torch.Tensor:
+    """Replace every coordinate by its level's centre: the code a decoder gets after storage at b bits each."""
+    _, centres = scalar_bins(bits_per_dim, reference)
+    levels = scalar_levels(codes, bits_per_dim, reference)
+    rounded = torch.take_along_dim(centres.expand(levels.shape[1], -1).T, levels, dim=0)  # (N, D)
+    return rounded.to(torch.as_tensor(codes).device)
+
+
 def normal_scalar_quantize(codes: torch.Tensor, bits_per_dim: int) -> torch.Tensor:
     """Round every coordinate to one of 2**bits_per_dim levels, equally likely under N(0, 1).
 
     Each coordinate falls in one of 2**b bins of equal probability under the prior and is replaced by its
-    bin's middle quantile: b bits per coordinate, and the code a VAE's decoder gets after storage at that size.
+    bin's middle quantile. The bins are equally likely for codes spread like N(0, 1) only: a VAE's mean codes
+    are narrower, so pass their own spread to ``scalar_quantize`` to use all b bits.
     """
-    bits_per_dim = positive_int("bits_per_dim", bits_per_dim, hint="(such as 2)")
-    if bits_per_dim > 16:
-        raise ValueError(f"bits_per_dim={bits_per_dim} is more than a float needs: use 16 or fewer.")
-    levels = 2 ** bits_per_dim
-    normal = torch.distributions.Normal(0.0, 1.0)
-    edges = normal.icdf(torch.arange(1, levels) / levels)         # the levels - 1 inner bin edges
-    centres = normal.icdf((torch.arange(levels) + 0.5) / levels)  # each bin's middle quantile
     codes = torch.as_tensor(codes, dtype=torch.float32)
-    return centres[torch.bucketize(codes.cpu(), edges)].to(codes.device)
+    return scalar_quantize(codes.reshape(len(codes), -1) if codes.ndim != 2 else codes,
+                           bits_per_dim).reshape(codes.shape)
+
+
+def level_entropy(levels: torch.Tensor, bits_per_dim: int) -> float:
+    """Mean over coordinates of the entropy (bits) of how often each level is used: ``bits_per_dim`` at best."""
+    levels = _check_indices(levels, 2 ** _check_bits(bits_per_dim), "levels")
+    if levels.ndim != 2 or not len(levels):
+        raise ValueError(f"levels must be (N, D) with N > 0, got {tuple(levels.shape)}: pass scalar_levels(...).")
+    counts = torch.zeros(levels.shape[1], 2 ** bits_per_dim).scatter_add_(1, levels.T, torch.ones(levels.T.shape))
+    p = counts / counts.sum(1, keepdim=True)
+    return float(-(p * torch.log2(p.clamp_min(1e-30))).sum(1).mean())
 
 
 def uniform_codes(n: int, num_codes: int, grid_shape: Sequence[int] = (7, 7),

@@ -917,3 +917,25 @@ def plot_code_usage(counts: Mapping[str, np.ndarray], title: str = "How often ea
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def plot_scaling(sizes: Sequence[float], costs: Sequence[float], slope: float, xlabel: str = "dimension D",
+                 ylabel: str = "seconds per EM round", title: str = "Cost against size (log-log)") -> Figure:
+    """A small log-log plot of measured costs, with the fitted power law ``cost ~ size**slope`` and D^2, D^3 guides."""
+    sizes, costs = np.asarray(sizes, dtype=float), np.asarray(costs, dtype=float)
+    if sizes.shape != costs.shape or len(sizes) < 2 or np.any(sizes <= 0) or np.any(costs <= 0):
+        raise ValueError("sizes and costs must be two or more positive numbers each, one cost per size.")
+    fig, ax = plt.subplots(figsize=(4.8, 3.0))
+    ax.loglog(sizes, costs, "o", label=f"measured (slope {slope:.1f})")
+    anchor = costs[-1] / sizes[-1] ** slope
+    ax.loglog(sizes, anchor * sizes ** slope, "-", color="tab:blue", alpha=0.6)
+    for power, style in ((2, ":"), (3, "--")):  # guides through the largest point
+        ax.loglog(sizes, costs[-1] * (sizes / sizes[-1]) ** power, style, color="grey", label=f"$D^{power}$")
+    ax.set_xticks(sizes, [f"{s:g}" for s in sizes], minor=False)
+    ax.set_xticks([], minor=True)  # log axes add crowded minor labels between the measured sizes
+    ax.set_xlabel(xlabel, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=10)
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=9, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -23,6 +23,10 @@ if TYPE_CHECKING:  # scikit-learn is imported only when a mixture is fitted
     from sklearn.mixture import GaussianMixture
 
 
+#: Added to every covariance's diagonal: it keeps a covariance fitted to few points invertible.
+REG_COVAR = 1e-4
+
+
 class GridVAE(nn.Module):
     """A conv VAE whose code is a ``latent_channels`` x 7 x 7 grid, not a flat vector (a mini first stage).
 
@@ -87,12 +91,63 @@ def fit_mixture(points: torch.Tensor | np.ndarray, n_components: int = 10, seed:
     if len(array) < 2 * n_components:
         raise ValueError(f"{len(array)} points are too few for {n_components} components: "
                          "pass more points or ask for fewer components.")
-    mixture = GaussianMixture(n_components, covariance_type="full", reg_covar=1e-4, max_iter=max_iter,
+    mixture = GaussianMixture(n_components, covariance_type="full", reg_covar=REG_COVAR, max_iter=max_iter,
                               random_state=seed)
     started = time.perf_counter()
     with threadpool_limits(limits=1):  # one thread: comparable timings on a shared, busy CPU
         mixture.fit(array)
     return mixture, time.perf_counter() - started
+
+
+def em_round_seconds(points: torch.Tensor | np.ndarray, dims: Sequence[int], n_components: int = 10, seed: int = 0,
+                     rounds: int = 1) -> dict[int, float]:
+    """Seconds per EM round of ``fit_mixture``'s mixture on random projections of ``points`` to each of ``dims``.
+
+    A projection to D numbers keeps N and K fixed, so only the dimension changes; D equal to the points' own
+    dimension uses them as they are. The fit starts from random data points (cheaper than k-means) and runs
+    ``rounds`` rounds; its time, initialisation included, is divided by the rounds run (sklearn's ``n_iter_``).
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
+
+    array = to_numpy(points).astype(np.float64)
+    array = array.reshape(len(array), -1)
+    rng = np.random.default_rng(seed)
+    seconds = {}
+    for d in dims:
+        d = positive_int("each of dims", d)
+        if d > array.shape[1]:
+            raise ValueError(f"cannot project {array.shape[1]}-D points up to {d} dimensions: keep dims <= "
+                             f"{array.shape[1]}.")
+        projected = array if d == array.shape[1] else array @ rng.standard_normal((array.shape[1], d)) / np.sqrt(d)
+        mixture = GaussianMixture(n_components, covariance_type="full", reg_covar=REG_COVAR, max_iter=rounds,
+                                  tol=0.0, init_params="random_from_data", random_state=seed)
+        started = time.perf_counter()
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # stopping after a few rounds is the point
+            mixture.fit(projected)
+        seconds[d] = (time.perf_counter() - started) / mixture.n_iter_
+    return seconds
+
+
+def scaling_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
+    """The slope of log(cost) against log(size), fitted by least squares: cost grows like size**slope."""
+    if len(sizes) != len(costs) or len(sizes) < 2:
+        raise ValueError(f"need two or more (size, cost) pairs of equal length, got {len(sizes)} and {len(costs)}.")
+    return float(np.polyfit(np.log(np.asarray(sizes, float)), np.log(np.asarray(costs, float)), 1)[0])
+
+
+def covariance_floor(mixture: GaussianMixture, factor: float = 10.0) -> float:
+    """The mean share of each component's covariance directions with variance under ``factor`` x ``reg_covar``.
+
+    Those directions had (almost) no spread in the points the component got: only ``reg_covar``, added to
+    every variance, keeps the covariance invertible there.
+    """
+    floor = factor * mixture.reg_covar
+    return float(np.mean([(np.linalg.eigvalsh(c) < floor).mean() for c in mixture.covariances_]))
 
 
 def mixture_parameters(mixture: GaussianMixture) -> int:

@@ -139,3 +139,47 @@ def test_scalar_quantisation_uses_equally_likely_levels():
     assert (discrete.normal_scalar_quantize(codes, 8) - codes).abs().median() < 0.01
     with pytest.raises(ValueError, match="bits_per_dim must be a positive integer"):
         discrete.normal_scalar_quantize(codes, 0)
+
+
+def test_bins_follow_the_codes_own_spread_when_given_them():
+    g = torch.Generator().manual_seed(0)
+    codes = torch.randn(20000, 3, generator=g) * torch.tensor([0.2, 1.0, 3.0])  # narrower and wider than N(0, 1)
+    prior_levels, own_levels = discrete.scalar_levels(codes, 2), discrete.scalar_levels(codes, 2, codes)
+    assert discrete.level_entropy(own_levels, 2) > 1.99                      # every level a quarter of the time
+    assert discrete.level_entropy(prior_levels, 2) < 1.9                     # N(0, 1) bins miss the narrow and wide
+    assert discrete.level_entropy(prior_levels[:, 1:2], 2) > 1.99            # ...but fit the N(0, 1) number
+    rounded = discrete.scalar_quantize(codes, 2, codes)
+    assert torch.equal(rounded[:, 1:2], discrete.scalar_quantize(codes[:, 1:2], 2, codes[:, 1:2]))
+    prior_rounded = discrete.normal_scalar_quantize(codes, 2)
+    assert (rounded - codes).abs().mean(0)[0] < 0.1 < (prior_rounded - codes).abs().mean(0)[0]
+    assert discrete.level_entropy(torch.zeros(5, 2, dtype=torch.long), 2) == 0.0
+    with pytest.raises(ValueError, match="reference must be codes of shape"):
+        discrete.scalar_bins(2, torch.randn(3, 2))
+    with pytest.raises(ValueError, match="the reference's D = 3"):
+        discrete.scalar_levels(torch.randn(4, 2), 2, codes)
+
+
+def _my_layer_without_straight_through(z_e, codebook):
+    z_q, indices, codebook_loss, commitment_loss = discrete.quantize(z_e, codebook)
+    return codebook[indices], indices, codebook_loss, commitment_loss  # the decoder's gradient never reaches z_e
+
+
+def _my_layer_without_stop_gradients(z_e, codebook):
+    z_q, indices, _, _ = discrete.quantize(z_e, codebook)
+    distance = ((codebook[indices] - z_e) ** 2).mean()  # one loss moving both sides
+    return z_q, indices, distance, distance
+
+
+def test_vq_trace_tells_a_right_layer_from_wrong_ones():
+    g = torch.Generator().manual_seed(0)
+    args = torch.randn(10, 3, generator=g), torch.randn(5, 3, generator=g), torch.randn(10, 3, generator=g)
+    reference = discrete.vq_trace(discrete.quantize, *args)
+    quantizer = discrete.VectorQuantizer(5, 3)
+    with torch.no_grad():
+        quantizer.codebook.weight.copy_(args[1])
+    z_q, indices, codebook_loss, commitment_loss = quantizer(args[0].T.reshape(1, 3, 10, 1))
+    assert torch.equal(indices.flatten(), discrete.quantize(*args[:2])[1])  # the module runs the same layer
+    assert torch.isclose(codebook_loss, reference[-2 - 30 - 15])             # (losses sit before both gradients)
+    for wrong in (_my_layer_without_straight_through, _my_layer_without_stop_gradients):
+        assert not torch.allclose(discrete.vq_trace(wrong, *args), reference)
+    assert discrete.vq_trace(lambda z_e, codebook: None, *args) is None

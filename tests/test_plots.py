@@ -313,3 +313,11 @@ def test_code_usage_draws_one_panel_per_model_and_counts_the_unused():
     assert titles == ["a\n2 of 4 entries unused", "b\n0 of 4 entries unused"]
     with pytest.raises(ValueError, match="counts is empty"):
         plots.plot_code_usage({})
+
+
+def test_scaling_plot_draws_the_points_and_names_the_slope():
+    fig = plots.plot_scaling([10, 100, 1000], [0.01, 0.9, 95.0], slope=2.0)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels[0] == "measured (slope 2.0)" and "$D^3$" in labels
+    with pytest.raises(ValueError, match="one cost per size"):
+        plots.plot_scaling([1, 2], [1.0], 1.0)

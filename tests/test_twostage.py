@@ -46,3 +46,23 @@ def test_mixture_fits_counts_and_samples():
 def test_bad_inputs_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_em_rounds_are_timed_per_dimension_and_the_exponent_fitted():
+    points = np.random.default_rng(0).normal(size=(300, 40))
+    seconds = twostage.em_round_seconds(points, (5, 10, 40), n_components=2, rounds=2)
+    assert list(seconds) == [5, 10, 40] and all(s > 0 for s in seconds.values())
+    assert twostage.scaling_exponent([1, 10, 100], [3, 300, 30000]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="cannot project 40-D points up to 50"):
+        twostage.em_round_seconds(points, (50,))
+    with pytest.raises(ValueError, match="two or more"):
+        twostage.scaling_exponent([1], [1])
+
+
+def test_covariance_floor_counts_directions_without_spread():
+    rng = np.random.default_rng(0)
+    flat = np.concatenate([rng.normal(size=(400, 3)), np.zeros((400, 5))], axis=1)  # 5 of 8 numbers never move
+    mixture, _ = twostage.fit_mixture(flat, 2, seed=0)
+    assert twostage.covariance_floor(mixture) == pytest.approx(5 / 8)
+    few, _ = twostage.fit_mixture(rng.normal(size=(40, 30)), 2, seed=0)  # ~20 points for 30 numbers: singular
+    assert twostage.covariance_floor(few) > 0.3
