@@ -93,7 +93,8 @@ def kl_divergence(
         ) from error
     if shape != mu.shape:
         raise ValueError(
-            f"the prior would broadcast mu {tuple(mu.shape)} to {shape}: give a prior no larger than mu (one KL per image)."
+            f"the prior would broadcast mu {tuple(mu.shape)} to {shape}: "
+            "give a prior no larger than mu (one KL per image)."
         )
     # per dimension: log(s2/s1) + (s1^2 + (mu1 - mu2)^2) / (2 s2^2) - 1/2, in log-variances
     per_dim = 0.5 * (prior_logvar - logvar + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp() - 1.0)

@@ -14,7 +14,8 @@ import pytest
 from course_utils import config
 
 LAYERS = [
-    "checks", "config", "claims", "data", "losses", "estimators", "models", "conditional", "scratch", "cuda_graph", "train",
+    "checks", "config", "claims", "data", "losses", "estimators", "models", "conditional", "scratch", "cuda_graph",
+    "train",
     "discrete", "twostage", "checkpoints", "metrics", "compression", "anomaly", "latent", "projection", "features",
     "zoo", "display", "plots", "diagrams", "widgets", "quiz", "exercises",
 ]
