@@ -101,6 +101,20 @@ def kl_divergence(
     return per_dim.flatten(1).sum(dim=1).mean()
 
 
+def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, nats_per_dim: float) -> torch.Tensor:
+    """The KL to N(0, I) with "free bits" (Kingma et al., 2016): each code dimension pays at least ``nats_per_dim``.
+
+    The batch-averaged KL of each dimension is clamped from below, so below the floor it exerts no pull
+    toward the prior: a dimension may carry up to ``nats_per_dim`` nats of information for free.
+    """
+    if not nats_per_dim >= 0:
+        raise ValueError(f"nats_per_dim must be >= 0 (0 is the plain KL), got {nats_per_dim!r}.")
+    if mu.shape != logvar.shape or mu.ndim != 2:
+        raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must both be (batch, latent_dim).")
+    per_dim = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).mean(dim=0)  # batch-averaged, one per dimension
+    return per_dim.clamp(min=nats_per_dim).sum()
+
+
 def reconstruction_floor(images: torch.Tensor) -> torch.Tensor:
     """The lowest BCE, summed over pixels, that any reconstruction of each image can reach: shape (N,), in nats.
 

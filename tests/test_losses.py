@@ -137,3 +137,24 @@ def test_continuous_bernoulli_kind_is_bce_plus_the_log_normaliser():
     assert torch.allclose(losses.reconstruction_loss(probs, target, kind="continuous-bernoulli"),
                           losses.reconstruction_loss(logits, target, kind="continuous-bernoulli", from_logits=True),
                           rtol=1e-4)
+
+
+def test_free_bits_kl_is_the_kl_above_the_floor_and_the_floor_below():
+    mu, logvar = torch.zeros(4, 3), torch.zeros(4, 3)
+    assert losses.free_bits_kl(mu, logvar, 0.5).item() == pytest.approx(1.5)  # every dimension pays the floor
+    mu = torch.full((4, 3), 3.0)  # KL 4.5 nats per dimension, above the floor
+    assert losses.free_bits_kl(mu, logvar, 0.5).item() == pytest.approx(losses.kl_divergence(mu, logvar).item())
+    assert losses.free_bits_kl(mu, logvar, 0.0).item() == pytest.approx(13.5)
+
+
+def test_free_bits_kl_passes_no_gradient_below_the_floor():
+    mu = torch.full((4, 2), 0.1, requires_grad=True)
+    losses.free_bits_kl(mu, torch.zeros(4, 2), 1.0).backward()
+    assert torch.all(mu.grad == 0)
+
+
+def test_free_bits_kl_rejects_a_negative_floor_and_bad_shapes():
+    with pytest.raises(ValueError, match="nats_per_dim"):
+        losses.free_bits_kl(torch.zeros(2, 2), torch.zeros(2, 2), -1.0)
+    with pytest.raises(ValueError, match="batch, latent_dim"):
+        losses.free_bits_kl(torch.zeros(2, 2), torch.zeros(2, 3), 1.0)
