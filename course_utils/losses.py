@@ -68,15 +68,15 @@ def continuous_bernoulli(
     return torch.distributions.ContinuousBernoulli(probs=prediction.clamp(1e-6, 1 - 1e-6))
 
 
-def kl_divergence(
+def kl_per_dimension(
     mu: torch.Tensor,
     logvar: torch.Tensor,
     prior_mu: torch.Tensor | None = None,
     prior_logvar: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """KL(N(mu, sigma^2) || N(prior_mu, prior_sigma^2)) of diagonal Gaussians, summed over dimensions, batch-averaged.
+    """KL(N(mu, sigma^2) || N(prior_mu, prior_sigma^2)) per dimension, shaped like ``mu``: the one KL formula.
 
-    Without a prior it is the VAE's KL to N(0, I). A prior (a learned or conditional one, or a diffusion step's
+    Without a prior it is the KL to N(0, I). A prior (a learned or conditional one, or a diffusion step's
     Gaussian) may be any shape that broadcasts against ``mu``, e.g. one (d,) prior for the whole batch.
     """
     if mu.shape != logvar.shape:
@@ -96,9 +96,21 @@ def kl_divergence(
             f"the prior would broadcast mu {tuple(mu.shape)} to {shape}: "
             "give a prior no larger than mu (one KL per image)."
         )
-    # per dimension: log(s2/s1) + (s1^2 + (mu1 - mu2)^2) / (2 s2^2) - 1/2, in log-variances
-    per_dim = 0.5 * (prior_logvar - logvar + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp() - 1.0)
-    return per_dim.flatten(1).sum(dim=1).mean()
+    # log(s2/s1) + (s1^2 + (mu1 - mu2)^2) / (2 s2^2) - 1/2, written with log-variances
+    return 0.5 * (prior_logvar - logvar + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp() - 1.0)
+
+
+def kl_divergence(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    prior_mu: torch.Tensor | None = None,
+    prior_logvar: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(prior_mu, prior_sigma^2)) of diagonal Gaussians, summed over dimensions, batch-averaged.
+
+    Without a prior it is the VAE's KL to N(0, I); see ``kl_per_dimension`` for the prior's shapes.
+    """
+    return kl_per_dimension(mu, logvar, prior_mu, prior_logvar).flatten(1).sum(dim=1).mean()
 
 
 def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, nats_per_dim: float) -> torch.Tensor:
@@ -111,7 +123,7 @@ def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, nats_per_dim: float) ->
         raise ValueError(f"nats_per_dim must be >= 0 (0 is the plain KL), got {nats_per_dim!r}.")
     if mu.shape != logvar.shape or mu.ndim != 2:
         raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must both be (batch, latent_dim).")
-    per_dim = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).mean(dim=0)  # batch-averaged, one per dimension
+    per_dim = kl_per_dimension(mu, logvar).mean(dim=0)  # batch-averaged, one per dimension
     return per_dim.clamp(min=nats_per_dim).sum()
 
 

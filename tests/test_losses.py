@@ -67,6 +67,14 @@ def test_general_kl_has_the_standard_normal_as_its_special_case():
     assert forward.item() != pytest.approx(backward.item(), rel=1e-3)
 
 
+def test_kl_per_dimension_is_the_one_formula_behind_both_kls():
+    mu, logvar = torch.randn(5, 4), torch.randn(5, 4)
+    per_dim = losses.kl_per_dimension(mu, logvar)
+    assert per_dim.shape == mu.shape and (per_dim >= 0).all()
+    assert losses.kl_divergence(mu, logvar).item() == pytest.approx(per_dim.sum(1).mean().item())
+    assert losses.free_bits_kl(mu, logvar, 0.0).item() == pytest.approx(per_dim.mean(0).sum().item())
+
+
 def test_general_kl_rejects_a_prior_that_does_not_fit():
     with pytest.raises(ValueError, match="broadcast"):
         losses.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4), torch.zeros(4))
