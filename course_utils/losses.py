@@ -127,6 +127,22 @@ def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, nats_per_dim: float) ->
     return per_dim.clamp(min=nats_per_dim).sum()
 
 
+def free_bits_objective(nats_per_dim: float, reduction: Reduction = "image") -> Objective:
+    """Objective of a VAE trained with free bits: the reconstruction plus ``free_bits_kl``; ``kl`` reports the true KL.
+
+    ``reduction="pixel"`` reproduces lesson 4's units bug (reconstruction averaged over pixels) with free bits.
+    """
+    if not nats_per_dim >= 0:
+        raise ValueError(f"nats_per_dim must be >= 0 (0 is the plain KL), got {nats_per_dim!r}.")
+
+    def objective(model: nn.Module, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits, mu, logvar = model.forward_parts(batch)
+        recon = reconstruction_loss(logits, batch, reduction=reduction, from_logits=True)
+        return {"recon": recon, "kl": kl_divergence(mu, logvar), "total": recon + free_bits_kl(mu, logvar, nats_per_dim)}
+
+    return objective
+
+
 def reconstruction_floor(images: torch.Tensor) -> torch.Tensor:
     """The lowest BCE, summed over pixels, that any reconstruction of each image can reach: shape (N,), in nats.
 

@@ -374,6 +374,35 @@ def _chunks(total: int, size: int) -> list[int]:
     return [min(size, total - start) for start in range(0, total, size)]
 
 
+@torch.no_grad()
+def shuffled_code_cost(model: torch.nn.Module, images: torch.Tensor, generator: torch.Generator | None = None) -> float:
+    """Nats per image that -log p(x | z) rises by when each image is decoded with another image's sampled code.
+
+    About 0 when the decoder ignores its code (posterior collapse); large when the code carries the image.
+    The model needs ``encode_distribution`` and ``decode_logits`` (and ``logits_given(x, z)`` if its decoder
+    also reads the pixels, like ``models.AutoregressiveVAE``).
+    """
+    if not hasattr(model, "encode_distribution"):
+        raise TypeError(f"shuffled_code_cost needs a VAE (such as models.ConvVAE), got a {type(model).__name__}.")
+    check_images(images, "images")
+    if len(images) < 2:
+        raise ValueError("shuffled_code_cost needs at least 2 images, to give each one another image's code.")
+    was_training = model.training
+    model.eval()
+    try:
+        x = images.to(device=model_device(model), dtype=torch.float32)
+        mu, logvar = model.encode_distribution(x)
+        eps = torch.randn(mu.shape, generator=generator).to(mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        other = torch.roll(torch.arange(len(x)), 1)  # a fixed derangement: every image gets its neighbour's code
+        decode = (lambda codes: model.logits_given(x, codes)) if hasattr(model, "logits_given") else model.decode_logits
+        nll = {name: torch.nn.functional.binary_cross_entropy_with_logits(decode(codes), x, reduction="none")
+               .flatten(1).sum(1).mean() for name, codes in {"own": z, "other": z[other]}.items()}
+    finally:
+        model.train(was_training)
+    return float(nll["other"] - nll["own"])
+
+
 def bits_per_dim(nats_per_image: float, pixels: int = 28 * 28) -> float:
     """A negative log-likelihood in nats per image as bits per pixel: nats / (pixels * ln 2)."""
     pixels = positive_int("pixels", pixels)

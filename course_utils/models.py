@@ -255,6 +255,46 @@ class ConvVAE(Autoencoder):
         return self.decode(z)
 
 
+class AutoregressiveVAE(ConvVAE):
+    """A ConvVAE whose decoder also sees the pixels above and to the left of each pixel (a small PixelCNN path).
+
+    Logits = the ConvVAE's decoder of z + a masked convolution of x itself, so each pixel is predicted from z and
+    from the pixels before it (raster order). Such a decoder can model much of an image without z: the setting in
+    which Bowman et al. (2016) saw posterior collapse. Pixels are meant to be 0 or 1 (binarise first).
+    """
+
+    def __init__(self, latent_dim: int = 16, channels: Sequence[int] = (16, 32), hidden: int = 16,
+                 kernel_size: int = 5) -> None:
+        super().__init__(latent_dim, channels)
+        from course_utils.discrete import MaskedConv2d  # imported here: discrete builds on this module
+
+        hidden = positive_int("hidden", hidden)
+        self.pixel_path = nn.Sequential(
+            MaskedConv2d("A", 1, hidden, kernel_size), nn.ReLU(),  # 1x28x28 -> hidden x28x28, earlier pixels only
+            nn.Conv2d(hidden, hidden, 1), nn.ReLU(),               # per pixel: no new pixels seen
+            nn.Conv2d(hidden, 1, 1),                               # -> 1x28x28 logits
+        )
+
+    def logits_given(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Pixel logits of p(x | z), each pixel conditioned on z and on the pixels of ``x`` before it."""
+        check_images(x, "x", shape=IMAGE_SHAPE)
+        return self.decode_logits(z) + self.pixel_path(x)
+
+    def forward_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One stochastic pass: ``(logits, mu, logvar)``, what the VAE loss needs."""
+        mu, logvar = self.encode_distribution(x)
+        return self.logits_given(x, self.reparameterize(mu, logvar)), mu, logvar
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Each pixel's probability given the mean code and the true pixels before it (not a free reconstruction)."""
+        return torch.sigmoid(self.logits_given(x, self.encode(x)))
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Not offered: drawing needs 784 passes, pixel by pixel; this model is for measuring collapse."""
+        raise NotImplementedError("AutoregressiveVAE draws no samples in this course: it is used to measure "
+                                  "posterior collapse. Use ConvVAE.sample for images from the prior.")
+
+
 class EncoderClassifier(nn.Module):
     """An autoencoder's encoder with a small classification head: image -> code -> ReLU -> class logits."""
 

@@ -166,3 +166,17 @@ def test_free_bits_kl_rejects_a_negative_floor_and_bad_shapes():
         losses.free_bits_kl(torch.zeros(2, 2), torch.zeros(2, 2), -1.0)
     with pytest.raises(ValueError, match="batch, latent_dim"):
         losses.free_bits_kl(torch.zeros(2, 2), torch.zeros(2, 3), 1.0)
+
+
+def test_free_bits_objective_adds_the_floored_kl_and_reports_the_true_one():
+    model = models.ConvVAE(latent_dim=3)
+    x = torch.rand(4, 1, 28, 28)
+    torch.manual_seed(0)
+    parts = losses.free_bits_objective(2.0)(model, x)
+    assert parts["total"].item() >= parts["recon"].item() + 3 * 2.0 - 1e-4  # three dimensions, each pays >= 2 nats
+    assert parts["kl"].item() < 2.0  # a fresh encoder sits near the prior
+    torch.manual_seed(0)
+    per_pixel = losses.free_bits_objective(2.0, reduction="pixel")(model, x)
+    assert per_pixel["recon"].item() == pytest.approx(parts["recon"].item() / 784, rel=1e-5)
+    with pytest.raises(ValueError, match="nats_per_dim"):
+        losses.free_bits_objective(-0.5)

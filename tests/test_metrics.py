@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import metrics
+from course_utils import metrics, models
 
 RNG = np.random.default_rng(0)
 
@@ -275,3 +275,34 @@ def test_closest_same_class_mse_looks_only_at_other_images_of_the_class():
     found = metrics.closest_same_class_mse(images, np.array([0, 0, 1, 1]))
     np.testing.assert_allclose(found, [0.25, 0.25, 0.04, 0.04], rtol=1e-5)
     assert np.isinf(metrics.closest_same_class_mse(images[:2], np.array([0, 1]))).all()
+
+
+def test_shuffled_code_cost_is_zero_for_a_decoder_that_ignores_its_code():
+    model = models.ConvVAE(latent_dim=2)
+    torch.nn.init.zeros_(model.decoder[0].weight)  # the code never reaches the pixels
+    images = torch.rand(6, 1, 28, 28)
+    assert metrics.shuffled_code_cost(model, images, generator=torch.Generator().manual_seed(0)) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_shuffled_code_cost_is_large_when_the_code_is_the_image():
+    class Copy(torch.nn.Module):  # an "encoder" whose code is the image itself, decoded exactly
+        latent_dim = 784
+
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))  # so the model has a device
+
+        def encode_distribution(self, x):
+            return x.flatten(1), torch.full((len(x), 784), -20.0)
+
+        def decode_logits(self, z):
+            return (20 * (2 * z - 1)).view(-1, 1, 28, 28)
+    images = (torch.rand(4, 1, 28, 28) > 0.5).float()
+    assert metrics.shuffled_code_cost(Copy(), images) > 100
+
+
+def test_shuffled_code_cost_refuses_an_autoencoder_and_a_single_image():
+    with pytest.raises(TypeError, match="VAE"):
+        metrics.shuffled_code_cost(models.ConvAutoencoder(2), torch.rand(3, 1, 28, 28))
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.shuffled_code_cost(models.ConvVAE(2), torch.rand(1, 1, 28, 28))

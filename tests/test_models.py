@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import models
+from course_utils import losses, models
 
 BATCH = torch.rand(5, 1, 28, 28)
 
@@ -162,3 +162,26 @@ def test_linear_autoencoder_is_linear_around_the_mean_and_refuses_a_bad_mean():
     assert not any(isinstance(m, (torch.nn.ReLU, torch.nn.Sigmoid)) for m in model.modules())
     with pytest.raises(ValueError, match="784 numbers"):
         models.LinearAutoencoder(2, mean=torch.zeros(10))
+
+
+def test_autoregressive_vae_sees_only_the_pixels_before_each_pixel():
+    model = models.AutoregressiveVAE(latent_dim=4)
+    x = (torch.rand(3, 1, 28, 28) > 0.5).float()
+    flipped = x.clone()
+    flipped[:, :, 10, 10:] = 1 - flipped[:, :, 10, 10:]  # pixel (10, 10) and everything after it in raster order
+    flipped[:, :, 11:] = 1 - flipped[:, :, 11:]
+    z = torch.zeros(3, 4)
+    before, after = model.logits_given(x, z), model.logits_given(flipped, z)
+    assert torch.equal(before[:, :, :10], after[:, :, :10])
+    assert torch.equal(before[:, :, 10, :11], after[:, :, 10, :11])  # (10, 10) itself is predicted, not seen
+    assert not torch.equal(before, after)
+
+
+def test_autoregressive_vae_trains_with_the_vae_objective_and_refuses_to_sample():
+    model = models.AutoregressiveVAE(latent_dim=4)
+    x = (torch.rand(8, 1, 28, 28) > 0.5).float()
+    parts = losses.vae_objective(1.0)(model, x)
+    parts["total"].backward()
+    assert model.pixel_path[0].weight.grad is not None and model.to_mu.weight.grad is not None
+    with pytest.raises(NotImplementedError, match="ConvVAE.sample"):
+        model.sample(2)
