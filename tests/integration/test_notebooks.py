@@ -97,3 +97,30 @@ def test_lesson_6_asks_for_lesson_4s_vae_with_lesson_4s_settings(mode: str) -> N
     assert "**zoo.CONV_RECIPE" in source and "channels=(16, 32, 32)" in source and "latent_dim=128" in source
     assert lesson_4["CONV_CHANNELS"] == (16, 32, 32) and lesson_4["LATENT_DIM"] == 128
     assert lesson_4["CONV_EPOCHS"] == 2 and "epochs_for(len(splits.train), 2, l4_min_steps" in source
+
+
+#: A citation in a lesson's prose: "Kingma & Welling, 2014", "Burda et al. 2016", "(Sohn et al., 2015)".
+_CITATION = re.compile(r"\b([A-Z][\w'\-]+)(?: et al\.| (?:&|and) [A-Z][\w'\-]+)?,? \(?((?:19|20)\d\d)[a-z]?\b")
+
+
+def _references(cells: list[nbformat.NotebookNode]) -> tuple[str, str]:
+    """The lesson's prose before its References section, and the section itself."""
+    markdown = [c.source for c in cells if c.cell_type == "markdown"]
+    starts = [i for i, s in enumerate(markdown) if re.match(r"#+\s*References\b", s.lstrip())]
+    if not starts:
+        return "\n".join(markdown), ""
+    return "\n".join(markdown[: starts[0]]), "\n".join(markdown[starts[0]:])
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_ends_with_references_that_say_what_each_source_showed(path: Path) -> None:
+    prose, references = _references(_cells(path))
+    assert references, f"{path.name}: end the lesson with a '## References' section (the papers its claims rest on)"
+    entries = [line for line in references.splitlines() if line.lstrip().startswith(("- ", "* ", "1. "))]
+    assert len(entries) >= 3, f"{path.name}: its References list {len(entries)} source(s)"
+    bare = [e[:70] for e in entries if not re.search(r"(19|20)\d\d", e) or len(e.split()) < 10]
+    assert not bare, f"{path.name}: each reference needs its year and one line on what it showed: {bare}"
+    listed = {(author.lower(), year) for author, year in _CITATION.findall(references)}
+    cited = {(author.lower(), year) for author, year in _CITATION.findall(prose)}
+    missing = sorted(f"{a} {y}" for a, y in cited - listed if a not in {"in", "since", "until", "from", "of"})
+    assert not missing, f"{path.name} cites in its text but not in its References: {missing}"
