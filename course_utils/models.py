@@ -289,6 +289,11 @@ class AutoregressiveVAE(ConvVAE):
         """Each pixel's probability given the mean code and the true pixels before it (not a free reconstruction)."""
         return torch.sigmoid(self.logits_given(x, self.encode(x)))
 
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Not offered: an image from z alone would skip the pixel path; use ``logits_given(x, z)``."""
+        raise NotImplementedError("AutoregressiveVAE cannot decode z alone: each pixel also depends on the pixels "
+                                  "before it. Use logits_given(x, z), or a ConvVAE to decode codes.")
+
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Not offered: drawing needs 784 passes, pixel by pixel; this model is for measuring collapse."""
         raise NotImplementedError("AutoregressiveVAE draws no samples in this course: it is used to measure "

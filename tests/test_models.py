@@ -185,3 +185,5 @@ def test_autoregressive_vae_trains_with_the_vae_objective_and_refuses_to_sample(
     assert model.pixel_path[0].weight.grad is not None and model.to_mu.weight.grad is not None
     with pytest.raises(NotImplementedError, match="ConvVAE.sample"):
         model.sample(2)
+    with pytest.raises(NotImplementedError, match="logits_given"):
+        model.decode(torch.zeros(2, 4))
