@@ -138,7 +138,8 @@ def free_bits_objective(nats_per_dim: float, reduction: Reduction = "image") -> 
     def objective(model: nn.Module, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         logits, mu, logvar = model.forward_parts(batch)
         recon = reconstruction_loss(logits, batch, reduction=reduction, from_logits=True)
-        return {"recon": recon, "kl": kl_divergence(mu, logvar), "total": recon + free_bits_kl(mu, logvar, nats_per_dim)}
+        total = recon + free_bits_kl(mu, logvar, nats_per_dim)
+        return {"recon": recon, "kl": kl_divergence(mu, logvar), "total": total}
 
     return objective
 

@@ -68,7 +68,8 @@ def test_extremes_are_the_highest_and_lowest_scores_in_order():
 def test_pixel_background_matches_each_pixels_mean_for_both_likelihoods():
     for likelihood in ("bernoulli", "continuous-bernoulli"):
         background = anomaly.pixel_background(IMAGES, likelihood)
-        assert torch.allclose(background.base_dist.mean, IMAGES.mean(dim=0), atol=2e-3)  # torch: a Taylor series near 0.5
+        # torch computes the continuous Bernoulli's mean by a Taylor series near 0.5, hence the tolerance
+        assert torch.allclose(background.base_dist.mean, IMAGES.mean(dim=0), atol=2e-3)
         assert background.log_prob(IMAGES).shape == (6,)
 
 
