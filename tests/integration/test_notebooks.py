@@ -99,8 +99,10 @@ def test_lesson_6_asks_for_lesson_4s_vae_with_lesson_4s_settings(mode: str) -> N
     assert lesson_4["CONV_EPOCHS"] == 2 and "epochs_for(len(splits.train), 2, l4_min_steps" in source
 
 
-#: A citation in a lesson's prose: "Kingma & Welling, 2014", "Burda et al. 2016", "(Sohn et al., 2015)".
-_CITATION = re.compile(r"\b([A-Z][\w'\-]+)(?: et al\.| (?:&|and) [A-Z][\w'\-]+)?,? \(?((?:19|20)\d\d)[a-z]?\b")
+#: A citation in a lesson's prose, across line breaks too: "Kingma & Welling, 2014", "(Sohn et al., 2015)".
+_CITATION = re.compile(
+    r"\b([A-Z][\w'\-]+)(?:\s+et\s+al\.|\s+(?:&|and)\s+[A-Z][\w'\-]+)?,?\s+\(?((?:19|20)\d\d)[a-z]?\b"
+)
 
 
 def _references(cells: list[nbformat.NotebookNode]) -> tuple[str, str]:
