@@ -19,7 +19,13 @@ from torch import nn
 
 from course_utils.checks import check_images, model_device, positive_int, positive_number, to_numpy
 from course_utils.losses import Objective, reconstruction_loss
-from course_utils.models import IMAGE_SHAPE, _check_channels, conv_decoder, conv_encoder
+from course_utils.models import (  # MaskedConv2d lives in models (lesson 4 uses it too); lesson 6 finds it here
+    IMAGE_SHAPE,
+    MaskedConv2d,
+    _check_channels,
+    conv_decoder,
+    conv_encoder,
+)
 from course_utils.train import History, learning_rate_schedule, make_adam
 
 
@@ -305,30 +311,6 @@ def uniform_codes(n: int, num_codes: int, grid_shape: Sequence[int] = (7, 7),
 
 
 # --- an autoregressive prior over code grids --------------------------------------------------
-
-
-class MaskedConv2d(nn.Conv2d):
-    """A convolution that sees only the cells above and to the left (raster order) of each output cell.
-
-    Mask ``"A"`` hides the cell itself too (the first layer: it must not see what it predicts);
-    mask ``"B"`` lets later layers see their own position, which holds only earlier cells' information.
-    """
-
-    def __init__(self, mask: str, in_channels: int, out_channels: int, kernel_size: int) -> None:
-        if mask not in ("A", "B"):
-            raise ValueError(f"mask must be 'A' (the first layer) or 'B' (the layers after it), got {mask!r}.")
-        if positive_int("kernel_size", kernel_size) % 2 == 0:
-            raise ValueError(f"kernel_size must be odd, so the kernel has a centre, got {kernel_size}.")
-        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
-        centre = kernel_size // 2
-        keep = torch.ones(kernel_size, kernel_size)
-        keep[centre, centre + (mask == "B"):] = 0  # the centre row: only the cells to the left (and itself for B)
-        keep[centre + 1:] = 0                      # nothing below
-        self.register_buffer("mask", keep[None, None])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The convolution with the masked weights."""
-        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
 
 
 class GridPrior(nn.Module):

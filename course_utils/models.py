@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from course_utils.checks import check_images, model_device, positive_int
@@ -255,6 +256,30 @@ class ConvVAE(Autoencoder):
         return self.decode(z)
 
 
+class MaskedConv2d(nn.Conv2d):
+    """A convolution that sees only the cells above and to the left (raster order) of each output cell.
+
+    Mask ``"A"`` hides the cell itself too (the first layer: it must not see what it predicts);
+    mask ``"B"`` lets later layers see their own position, which holds only earlier cells' information.
+    """
+
+    def __init__(self, mask: str, in_channels: int, out_channels: int, kernel_size: int) -> None:
+        if mask not in ("A", "B"):
+            raise ValueError(f"mask must be 'A' (the first layer) or 'B' (the layers after it), got {mask!r}.")
+        if positive_int("kernel_size", kernel_size) % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, so the kernel has a centre, got {kernel_size}.")
+        super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        centre = kernel_size // 2
+        keep = torch.ones(kernel_size, kernel_size)
+        keep[centre, centre + (mask == "B"):] = 0  # the centre row: only the cells to the left (and itself for B)
+        keep[centre + 1:] = 0                      # nothing below
+        self.register_buffer("mask", keep[None, None])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolution with the masked weights."""
+        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+
+
 class AutoregressiveVAE(ConvVAE):
     """A ConvVAE whose decoder also sees the pixels above and to the left of each pixel (a small PixelCNN path).
 
@@ -266,8 +291,6 @@ class AutoregressiveVAE(ConvVAE):
     def __init__(self, latent_dim: int = 16, channels: Sequence[int] = (16, 32), hidden: int = 16,
                  kernel_size: int = 5) -> None:
         super().__init__(latent_dim, channels)
-        from course_utils.discrete import MaskedConv2d  # imported here: discrete builds on this module
-
         hidden = positive_int("hidden", hidden)
         self.pixel_path = nn.Sequential(
             MaskedConv2d("A", 1, hidden, kernel_size), nn.ReLU(),  # 1x28x28 -> hidden x28x28, earlier pixels only
