@@ -40,6 +40,7 @@ def _scores(values: torch.Tensor | np.ndarray, what: str) -> np.ndarray:
 def reconstruction_errors(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
     """Each image's mean squared error against its reconstruction, shape (N,): the autoencoder's score."""
     check_images(images, "images")
+    check_pixels(images, "images")  # 0..255 images would score in the thousands, not near 0.02
     return per_image_mse(reconstruct_all(model, images), images.float().cpu()).numpy()
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from course_utils.checks import check_images, positive_int, to_numpy
+from course_utils.checks import check_images, check_pixels, positive_int, to_numpy
 from course_utils.train import decode_all, encode_all
 
 #: Bit depths a code may be quantised to (one level per value at 1 bit would be 2 levels).
@@ -33,7 +33,8 @@ def _bits(bits: int) -> int:
 def _as_uint8(images: torch.Tensor) -> np.ndarray:
     """Images (N, 1, H, W) in [0, 1] as 8-bit grey pictures (N, H, W), the form the datasets ship in."""
     check_images(images, "images")
-    return (images[:, 0].detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    check_pixels(images, "images")  # 0..255 images would clip to white and report the wrong size
+    return (images[:, 0].detach().cpu() * 255).round().to(torch.uint8).numpy()
 
 
 def code_bytes(latent_dim: int, bits: int) -> int:

@@ -136,10 +136,13 @@ def _steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.
 def classifier_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor | np.ndarray) -> float:
     """The share of ``images`` whose highest logit is their label."""
     check_images(images, "images")
+    truth = to_numpy(labels).ravel()
+    if len(truth) != len(images):  # NumPy would broadcast one label against every guess
+        raise ValueError(f"{len(images):,} images but {len(truth):,} labels: pass one label per image.")
     model.eval()
     device = model_device(model)
     guesses = torch.cat([model(b.to(device)).argmax(dim=1).cpu() for b in iterate_batches(images, 1024)])
-    return float(np.mean(guesses.numpy() == to_numpy(labels).ravel()))
+    return float(np.mean(guesses.numpy() == truth))
 
 
 def fine_tune_curves(

@@ -331,6 +331,8 @@ CASES += [
     Case("extremes-too-many", lambda: anomaly.extremes([1.0, 2.0], n=5), ValueError, "only 2 scores", "at most 2"),
     Case("errors-one-image", lambda: anomaly.reconstruction_errors(_AE_6D, IMAGES[0]), ValueError,
          r"\(N, 1, 28, 28\)", "batch axis"),
+    Case("errors-pixels-255", lambda: anomaly.reconstruction_errors(_AE_6D, IMAGES * 255), ValueError,
+         "pixels in", "divide by 255"),
     # compression
     Case("bits-zero", lambda: compression.code_bytes(16, 0), ValueError, "bits must be a positive integer",
          "such as 8"),
@@ -350,6 +352,9 @@ CASES += [
          r"1 \(smallest\) to 95"),
     Case("overhead-format", lambda: compression.file_overhead(IMAGES[0], "GIF"), ValueError, "'PNG' or 'JPEG'",
          "got 'GIF'"),
+    Case("png-pixels-255", lambda: compression.png_sizes(IMAGES * 255), ValueError, "pixels in", "divide by 255"),
+    Case("jpeg-pixels-negative", lambda: compression.jpeg_round_trip(IMAGES - 0.5, 75), ValueError, "pixels in",
+         "rescale them into"),
     Case("png-not-images", lambda: compression.png_sizes(np.zeros((2, 28, 28))), TypeError, "must be a tensor",
          r"splits\.train\.images"),
     # features
@@ -364,6 +369,9 @@ CASES += [
     Case("fine-tune-labels", lambda: features.fine_tune(models.EncoderClassifier(_AE_6D.encoder, 6), IMAGES[:5],
                                                         LABELS[:4], steps=1), ValueError,
          "5 images but 4 labels", "one label per image"),
+    Case("accuracy-one-label", lambda: features.classifier_accuracy(models.EncoderClassifier(_AE_6D.encoder, 6),
+                                                                   IMAGES, torch.tensor([1])), ValueError,
+         "8 images but 1 labels", "one label per image"),
     Case("encoder-of-a-string", lambda: features.pretrained_encoder("ae"), TypeError, "got str", "trained autoencoder"),
     Case("classifier-one-class", lambda: models.EncoderClassifier(torch.nn.Identity(), 4, n_classes=1), ValueError,
          "n_classes must be an integer >= 2", "classes to tell apart"),
